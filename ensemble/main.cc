@@ -1,0 +1,35 @@
+// corral-server <zoo.cfg>: a ZooKeeper-protocol server.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "ensemble/config/config.h"
+#include "ensemble/net/standalone_server.h"
+
+int main(int argc, char** argv) {
+  if (argc != 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::fprintf(stderr, "usage: corral-server <zoo.cfg>\n");
+    return 2;
+  }
+  const auto result = corral::ensemble::load_config(argv[1]);
+  for (const auto& w : result.warnings) std::fprintf(stderr, "corral-server: warning: %s\n", w.c_str());
+  if (!result) {
+    std::fprintf(stderr, "corral-server: %s\n", result.error.c_str());
+    return 1;
+  }
+  if (!result.config->is_standalone()) {
+    std::fprintf(stderr, "corral-server: %s: replicated ensembles are not supported yet; use a standalone config\n",
+                 argv[1]);
+    return 1;
+  }
+  try {
+    corral::ensemble::StandaloneServer server(*result.config);
+    server.recover();
+    server.listen();
+    server.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "corral-server: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
