@@ -103,6 +103,16 @@ std::optional<IpExpression> parse_ip_expression(std::string_view expression) {
 
 bool is_world_anyone(const wire::Id& id) { return id.scheme == "world" && id.id == "anyone"; }
 
+// DigestAuthenticationProvider.isValid: id.split(":").length == 2. Java's
+// split keeps a leading empty part but drops trailing ones, so ":h" and
+// "u:h:" are valid while "u:" and "u:h:x" are not.
+bool valid_digest_id(std::string_view id) {
+  const auto end = id.find_last_not_of(':');
+  if (end == std::string_view::npos) return false;
+  const auto trimmed = id.substr(0, end + 1);
+  return std::count(trimmed.begin(), trimmed.end(), ':') == 1;
+}
+
 }  // namespace
 
 std::string digest_of(std::string_view user_password) {
@@ -164,10 +174,7 @@ std::optional<wire::AclList> fixup_acl(const wire::AclList& requested, const Aut
       }
       if (!any) return std::nullopt;
     } else if (a.id.scheme == "digest") {
-      if (std::count(a.id.id.begin(), a.id.id.end(), ':') != 1 || a.id.id.front() == ':' ||
-          a.id.id.back() == ':') {
-        return std::nullopt;
-      }
+      if (!valid_digest_id(a.id.id)) return std::nullopt;
       out.push_back(a);
     } else if (a.id.scheme == "ip") {
       if (!parse_ip_expression(a.id.id)) return std::nullopt;

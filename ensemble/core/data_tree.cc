@@ -15,6 +15,11 @@ constexpr std::size_t chunk_size = std::size_t{1} << chunk_bits;
 
 // A node's name and data share one heap block: [u32 data size][u16 name size][name][data].
 constexpr std::size_t blob_header = 6;
+
+// Java int arithmetic: wraps instead of overflowing.
+int32_t wrapping_add(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
 }  // namespace
 
 struct DataTree::Node {
@@ -166,6 +171,9 @@ DataTree::DataTree() : index_(std::make_unique<Index>(*this)) {
   link_child(zk, quota);
   const NodeId config = allocate(zk, "config", "");
   node(config).acl = acls_.acquire(read_only);
+  // ZooKeeper sets this ACL with DataTree.setACL(..., version -1), which
+  // leaves the node's aversion at -1.
+  node(config).aversion = -1;
   link_child(zk, config);
 }
 
@@ -262,11 +270,18 @@ NodeId DataTree::lookup(std::string_view path) const {
   return id;
 }
 
-wire::Stat DataTree::stat(NodeId id) const {
+wire::Stat DataTree::stored_stat(NodeId id) const {
   const Node& n = node(id);
   return wire::Stat{n.czxid,   n.mzxid,    n.ctime,           n.mtime,
                     n.version, n.cversion, n.aversion,        n.ephemeral_owner,
                     static_cast<int32_t>(n.data_size()), static_cast<int32_t>(n.num_children), n.pzxid};
+}
+
+wire::Stat DataTree::stat(NodeId id) const {
+  wire::Stat s = stored_stat(id);
+  s.cversion = wrapping_add(wrapping_add(s.cversion, s.cversion), -s.numChildren);
+  if (s.ephemeralOwner == wire::container_owner || wire::is_ttl_owner(s.ephemeralOwner)) s.ephemeralOwner = 0;
+  return s;
 }
 
 std::string_view DataTree::data(NodeId id) const { return node(id).data(); }
@@ -340,7 +355,7 @@ OpResult DataTree::create(const proto::Op& op, int64_t zxid, int64_t time, std::
   const NodeId parent = lookup(parent_name);
   if (parent == no_node) return {Error::noNode, c.path(), {}};
   Node& p = node(parent);
-  const int32_t new_cversion = c.parent_cversion() == -1 ? p.cversion + 1 : c.parent_cversion();
+  const int32_t new_cversion = c.parent_cversion() == -1 ? wrapping_add(p.cversion, 1) : c.parent_cversion();
   const auto bump_parent = [&] {
     if (new_cversion > p.cversion) {
       p.cversion = new_cversion;
@@ -368,7 +383,16 @@ OpResult DataTree::create(const proto::Op& op, int64_t zxid, int64_t time, std::
 
 OpResult DataTree::remove(std::string_view path, int64_t zxid, std::vector<WatchTrigger>& triggers) {
   const NodeId id = lookup(path);
-  if (id == no_node || id == 0) return {Error::noNode, std::string(path), {}};
+  if (id == no_node || id == 0) {
+    // As ZooKeeper's deleteNode: the parent's pzxid moves even when the child
+    // is already gone (replay over a fuzzy snapshot taken after the delete).
+    if (path.size() > 1 && is_valid_path(path)) {
+      if (const NodeId parent = lookup(parent_path(path)); parent != no_node && zxid > node(parent).pzxid) {
+        node(parent).pzxid = zxid;
+      }
+    }
+    return {Error::noNode, std::string(path), {}};
+  }
   if (node(id).num_children > 0) return {Error::notEmpty, std::string(path), {}};
   const NodeId parent = node(id).parent;
   unlink_child(id);
@@ -462,7 +486,7 @@ void DataTree::for_each_node(const std::function<void(const NodeImage&)>& visit)
       path.push_back('/');
       path.append(n.name());
     }
-    NodeImage image{path.empty() ? std::string("/") : path, n.data(), &acls_.get(n.acl), stat(f.id)};
+    NodeImage image{path.empty() ? std::string("/") : path, n.data(), &acls_.get(n.acl), stored_stat(f.id)};
     visit(image);
     for (NodeId c = n.first_child; c != no_node; c = node(c).next_sibling) stack.push_back({c, path.size()});
   }

@@ -58,7 +58,9 @@ struct NodeImage {
   std::string path;
   std::string_view data;
   const wire::AclList* acl = nullptr;
-  wire::Stat stat;  // dataLength and numChildren are derived and ignored on load
+  // As stored, not as clients see it (cversion counts creates only; the raw
+  // container/TTL owner). dataLength and numChildren are derived and ignored on load.
+  wire::Stat stat;
 };
 
 class DataTree {
@@ -70,6 +72,10 @@ class DataTree {
 
   // ---- reads -------------------------------------------------------------
   NodeId lookup(std::string_view path) const;
+  // The Stat a client sees (DataNode.copyStat): cversion counts creates and
+  // deletes of children (2 * stored cversion - numChildren), and containers
+  // and TTL nodes show no ephemeral owner. The stored values are cversion()
+  // and ephemeral_owner(), and what for_each_node hands to a snapshot.
   wire::Stat stat(NodeId id) const;
   std::string_view data(NodeId id) const;
   const wire::AclList& acl(NodeId id) const;
@@ -115,6 +121,7 @@ class DataTree {
 
   Node& node(NodeId id);
   const Node& node(NodeId id) const;
+  wire::Stat stored_stat(NodeId id) const;
   NodeId child(NodeId parent, std::string_view name) const;
   NodeId allocate(NodeId parent, std::string_view name, std::string_view data);
   void release(NodeId id);

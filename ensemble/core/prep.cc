@@ -68,13 +68,16 @@ std::optional<Preparer::NodeState> Preparer::lookup(const Layer* scratch, std::s
   }
   const NodeId id = tree_.lookup(path);
   if (id == no_node) return std::nullopt;
+  // The stored cversion and owner (ZooKeeper's StatPersisted), not the view
+  // a client gets from stat(): sequential names and the ephemeral-parent
+  // rule are decided on these.
   const wire::Stat s = tree_.stat(id);
   return NodeState{true,
                    s.version,
-                   s.cversion,
+                   tree_.cversion(id),
                    s.aversion,
-                   s.ephemeralOwner,
-                   static_cast<uint32_t>(s.numChildren),
+                   tree_.ephemeral_owner(id),
+                   tree_.num_children(id),
                    tree_.acl(id)};
 }
 
@@ -135,7 +138,8 @@ Error Preparer::create_op(Batch& b, const PrepContext& ctx, wire::OpCode type, c
   } else if (wire::is_ephemeral(*mode)) {
     owner = ctx.session;
   }
-  const int32_t new_cversion = parent->cversion + 1;
+  // Java int arithmetic: wraps at INT32_MAX instead of overflowing.
+  const auto new_cversion = static_cast<int32_t>(static_cast<uint32_t>(parent->cversion) + 1u);
   auto* c = out.mutable_create();
   c->set_path(path);
   c->set_data(req.data);

@@ -25,6 +25,12 @@ std::string framed(const T& rec) {
   return out;
 }
 
+// Rewrites the zxid of a framed reply ([length][xid][zxid][err]...).
+void stamp_zxid(std::string& frame, int64_t zxid) {
+  if (frame.size() < 16) return;
+  for (int k = 0; k < 8; ++k) frame[8 + k] = static_cast<char>(static_cast<uint64_t>(zxid) >> (56 - 8 * k));
+}
+
 void record_latency(int64_t& min, int64_t& max, int64_t& total, uint64_t& samples, int64_t latency) {
   if (samples == 0 || latency < min) min = latency;
   max = std::max(max, latency);
@@ -260,9 +266,12 @@ void ServerCore::auth(ConnId conn, Connection& c, std::string_view payload) {
   }
   if (packet.scheme == "digest") {
     const std::string digest = digest_of(packet.auth);
-    if (!config_.super_digest.empty() && digest == config_.super_digest) c.ids.push_back(wire::Id{"super", ""});
-    wire::Id id{"digest", digest};
-    if (std::find(c.ids.begin(), c.ids.end(), id) == c.ids.end()) c.ids.push_back(std::move(id));
+    // A connection's ids are a set upstream (ServerCnxn.authInfo): adding one twice changes nothing.
+    const auto add = [&](wire::Id id) {
+      if (std::find(c.ids.begin(), c.ids.end(), id) == c.ids.end()) c.ids.push_back(std::move(id));
+    };
+    if (!config_.super_digest.empty() && digest == config_.super_digest) add(wire::Id{"super", ""});
+    add(wire::Id{"digest", digest});
   }
   send(conn, reply_frame(wire::xid::auth, Error::ok, {}));
 }
@@ -534,6 +543,11 @@ void ServerCore::drain(int64_t session, int64_t now) {
                      latency);
       cs.last_response_ms = now;
       if (cs.last_zxid < tree_.last_zxid()) cs.last_zxid = tree_.last_zxid();
+      // As FinalRequestProcessor: the header carries the tree's zxid when the
+      // reply goes out. A reply made earlier (a refused write that waited
+      // behind undurable ones) must not carry a zxid older than the replies
+      // sent before it, or the client's lastZxid would go backwards.
+      stamp_zxid(q.reply, tree_.last_zxid());
       send(q.conn, std::move(q.reply));
       if (q.close_after) close_connection(q.conn);
     }
