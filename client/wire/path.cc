@@ -1,9 +1,9 @@
-#include "ensemble/core/path.h"
+#include "client/wire/path.h"
 
 #include <cstdint>
 #include <string>
 
-namespace corral::ensemble {
+namespace corral::wire {
 
 namespace {
 
@@ -82,4 +82,4 @@ std::string child_path(std::string_view parent, std::string_view name) {
   return out;
 }
 
-}  // namespace corral::ensemble
+}  // namespace corral::wire
