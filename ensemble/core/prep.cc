@@ -303,14 +303,17 @@ proto::Txn Preparer::create_session(const PrepContext& ctx, int64_t session_id, 
 
 proto::Txn Preparer::close_session(const PrepContext& ctx, int64_t session_id) {
   // The session's ephemerals as they will be when this txn applies: the
-  // tree's, adjusted by pending creates and deletes.
+  // tree's, adjusted by pending changes. A pending record is the path's
+  // latest state, so a path whose latest state is not this session's node
+  // (deleted, or since re-created by someone else) is spared, as ZooKeeper's
+  // walk over every outstanding change spares it.
   std::set<std::string> doomed;
   for (auto& p : tree_.ephemerals_of(session_id)) doomed.insert(std::move(p));
   for (const auto& [path, pending] : pending_) {
-    if (!pending.state.exists) {
-      doomed.erase(path);
-    } else if (pending.state.owner == session_id) {
+    if (pending.state.exists && pending.state.owner == session_id) {
       doomed.insert(path);
+    } else {
+      doomed.erase(path);
     }
   }
   Batch b(*this);

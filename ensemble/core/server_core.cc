@@ -247,6 +247,9 @@ void ServerCore::handshake(ConnId conn, Connection& c, std::string_view frame, i
   Session& session = s->second;
   if (session.conn != 0 && session.conn != conn) close_connection(session.conn);
   session.conn = conn;
+  // As ZooKeeperServer.processConnectRequest/reopenSession: the timeout is
+  // negotiated again on every connect; the reply and later touches use it.
+  session.timeout_ms = timeout;
   session.deadline_ms = now + session.timeout_ms;
   c.session = req.sessionId;
   c.stats.session = req.sessionId;

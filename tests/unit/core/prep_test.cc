@@ -566,6 +566,25 @@ TEST_F(Prep, CloseSessionCollectsCommittedAndPendingEphemerals) {
   EXPECT_EQ(stat_of(tree, "/p/e2").ephemeralOwner, 0);
 }
 
+TEST_F(Prep, CloseSessionSparesAPathAnotherSessionTookOver) {
+  // S's /leader is deleted and T creates its own /leader, all still pending:
+  // ZooKeeper's walk over the outstanding changes drops /leader from S's list.
+  put("/leader", open_acl(), S);
+  put("/x", open_acl(), S);
+  ASSERT_EQ(code(del("/leader")), Error::ok);
+  ASSERT_EQ(code(del("/x")), Error::ok);
+  session = T;
+  ASSERT_EQ(code(create("/leader", CreateMode::ephemeral)), Error::ok);
+  ASSERT_EQ(code(create("/x")), Error::ok);  // persistent this time
+  session = 0;
+  const auto t = prep.close_session(ctx(), S);
+  EXPECT_EQ(t.ops(0).close_session().paths_to_delete_size(), 0);
+  keep(t);
+  apply_all();
+  EXPECT_EQ(tree.ephemerals_of(T), (std::vector<std::string>{"/leader"}));
+  EXPECT_NE(tree.lookup("/x"), no_node);
+}
+
 TEST_F(Prep, CreateSessionTxn) {
   session = 0;
   const auto t = prep.create_session(ctx(), 0x42, 30000, std::string(16, 'p'));

@@ -30,7 +30,7 @@ TEST(CorePurity, NoIoThreadsOrClockInTheCore) {
     const std::string s = text.str();
     for (const char* f : forbidden) EXPECT_EQ(s.find(f), std::string::npos) << entry.path().filename() << " uses " << f;
   }
-  EXPECT_GE(files, 16);
+  EXPECT_GE(files, 10);  // the core is read, not an empty directory
 }
 
 }  // namespace

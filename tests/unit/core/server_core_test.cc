@@ -299,7 +299,7 @@ TEST_F(Server, ResumingWithThePasswordMovesTheSession) {
   const auto r = to_new[0].connect_response();
   EXPECT_EQ(r.sessionId, a.session);
   EXPECT_EQ(r.passwd, a.passwd);
-  EXPECT_EQ(r.timeOut, 30000);  // the session's timeout, not the new request's
+  EXPECT_EQ(r.timeOut, 9999);  // negotiated again, as reopenSession does
   EXPECT_TRUE(std::any_of(got.begin(), got.end(),
                           [&](const Out& o) { return o.conn == c2 && o.kind == Effect::Kind::resume_reading; }));
 
@@ -309,6 +309,21 @@ TEST_F(Server, ResumingWithThePasswordMovesTheSession) {
   EXPECT_EQ(e.err(), Error::ok);
   EXPECT_EQ(e.as<wire::ExistsResponse>().stat.ephemeralOwner, a.session);
   EXPECT_EQ(core->session_count(), 1u);
+}
+
+TEST_F(Server, ResumedSessionLivesByItsRenegotiatedTimeout) {
+  Client a = connect(30000);
+  const ConnId c2 = open();
+  frame(c2, connect_frame(5000, a.session, a.passwd));
+  EXPECT_EQ(sends_to(take(), c2).at(0).connect_response().timeOut, 5000);
+  const auto before = log.size();
+  now += 4999;
+  tick();
+  EXPECT_EQ(log.size(), before);
+  now += 1;
+  tick();
+  ASSERT_EQ(log.size(), before + 1);
+  EXPECT_TRUE(log.back().ops(0).has_close_session());
 }
 
 TEST_F(Server, ResumingAfterTheConnectionDropped) {
@@ -391,7 +406,7 @@ TEST_F(Server, RestoredSessionsCanBeResumed) {
   EXPECT_EQ(core->session_count(), 1u);
   EXPECT_EQ(core->last_zxid(), 8);
   const ConnId c = open();
-  frame(c, connect_frame(30000, 0x0300000000000abc, std::string(16, 'k'), 8));
+  frame(c, connect_frame(20000, 0x0300000000000abc, std::string(16, 'k'), 8));
   const auto r = sends_to(take(), c).at(0).connect_response();
   EXPECT_EQ(r.sessionId, 0x0300000000000abc);
   EXPECT_EQ(r.timeOut, 20000);
@@ -471,11 +486,13 @@ TEST_F(Server, MultiRepliesPerOp) {
   m.ops.push_back({OpCode::setData, "/m", "e", {}, 0, -1, 0});
   m.ops.push_back({OpCode::check, "/m", "", {}, 0, -1, 1});
   m.ops.push_back({OpCode::remove, "/m/k", "", {}, 0, -1, -1});
+  m.ops.push_back({OpCode::createContainer, "/mc", "", open_acl(), 4, -1, -1});
+  m.ops.push_back({OpCode::createTTL, "/mt", "", open_acl(), 5, 1000, -1});
   auto r = call(a, OpCode::multi, m);
   EXPECT_EQ(r.err(), Error::ok);
   EXPECT_EQ(r.header().zxid, 2);
   const auto res = r.as<wire::MultiResponse>().results;
-  ASSERT_EQ(res.size(), 5u);
+  ASSERT_EQ(res.size(), 7u);
   EXPECT_EQ(res[0].type, OpCode::create);
   EXPECT_EQ(res[0].path, "/m");
   EXPECT_EQ(res[1].type, OpCode::create2);
@@ -485,6 +502,14 @@ TEST_F(Server, MultiRepliesPerOp) {
   EXPECT_EQ(res[2].stat.version, 1);
   EXPECT_EQ(res[3].type, OpCode::check);
   EXPECT_EQ(res[4].type, OpCode::remove);
+  // Creates of the extended kinds answer as create2, owner hidden.
+  EXPECT_EQ(res[5].type, OpCode::create2);
+  EXPECT_EQ(res[5].path, "/mc");
+  EXPECT_EQ(res[5].stat.ephemeralOwner, 0);
+  EXPECT_EQ(res[6].type, OpCode::create2);
+  EXPECT_EQ(res[6].path, "/mt");
+  EXPECT_EQ(core->tree().containers().size(), 1u);
+  EXPECT_EQ(core->tree().ttl_nodes().size(), 1u);
 
   // A failed multi: header OK, every result an error; nothing applied, no zxid.
   wire::MultiRequest bad;
@@ -511,7 +536,7 @@ TEST_F(Server, ReadsReplyWithZooKeepersRecords) {
   create(a, "/a/y");
   create(a, "/e", "", wire::CreateMode::ephemeral);
   call(a, OpCode::remove, wire::DeleteRequest{"/a/x", -1});
-  const int64_t last = core->last_zxid();
+  int64_t last = core->last_zxid();
   ASSERT_EQ(last, 6);
 
   auto r = call(a, OpCode::exists, wire::ExistsRequest{"/a", false});
@@ -549,6 +574,11 @@ TEST_F(Server, ReadsReplyWithZooKeepersRecords) {
   EXPECT_TRUE(r.as<wire::GetEphemeralsResponse>().children.empty());
   r = call(a, OpCode::getEphemerals, wire::GetEphemeralsRequest{""});
   EXPECT_EQ(r.as<wire::GetEphemeralsResponse>().children.size(), 1u);
+  Client other = connect();  // only the caller's own ephemerals
+  create(other, "/e-other", "", wire::CreateMode::ephemeral);
+  r = call(a, OpCode::getEphemerals, wire::GetEphemeralsRequest{"/"});
+  EXPECT_EQ(r.as<wire::GetEphemeralsResponse>().children, (std::vector<std::string>{"/e"}));
+  last = core->last_zxid();
 
   r = call(a, OpCode::sync, wire::SyncRequest{"/a"});
   EXPECT_EQ(r.err(), Error::ok);
@@ -874,6 +904,22 @@ TEST_F(Server, CloseSessionRepliesThenCloses) {
   EXPECT_EQ(core->session_count(), 1u);
   EXPECT_EQ(core->tree().lookup("/e"), no_node);
   EXPECT_EQ(core->watches().watcher_count(), 0u);
+}
+
+TEST_F(Server, ClosingSessionSparesTheNodeAnotherSessionJustTookOver) {
+  // Leader handover pipelined inside one group commit: a gives up /leader,
+  // b takes it, a closes its session; b must keep /leader.
+  Client a = connect();
+  Client b = connect();
+  create(a, "/leader", "a", wire::CreateMode::ephemeral);
+  send(a, OpCode::remove, wire::DeleteRequest{"/leader", -1});
+  send(b, OpCode::create, wire::CreateRequest{"/leader", "b", open_acl(), 1});
+  frame(a.conn, header_only_frame(a.next_xid++, static_cast<int32_t>(OpCode::closeSession)));
+  sync();
+  const NodeId leader = core->tree().lookup("/leader");
+  ASSERT_NE(leader, no_node);
+  EXPECT_EQ(core->tree().data(leader), "b");
+  EXPECT_EQ(core->tree().ephemeral_owner(leader), b.session);
 }
 
 TEST_F(Server, ConnectionLossKeepsTheSessionUntilItExpires) {
