@@ -161,6 +161,11 @@ FileTxnLog::FileTxnLog(const std::filesystem::path& data_log_dir, Options option
 
 FileTxnLog::~FileTxnLog() = default;
 
+namespace {
+// How much of the tail after the last record recover() inspects for a warning.
+constexpr uint64_t kTailCheckBytes = uint64_t{1} << 20;
+}  // namespace
+
 void FileTxnLog::recover() {
   detail::ensure_dir(dir_);
   std::vector<std::pair<int64_t, std::filesystem::path>> found;
@@ -243,7 +248,10 @@ void FileTxnLog::recover() {
     if (r.stop == Stop::kTorn) {
       detail::warn(path.string() + ": cut a torn tail at offset " + std::to_string(r.end) +
                    " (" + std::to_string(size - r.end) + " bytes dropped): " + r.problem);
-    } else if (r.stop == Stop::kZero && !detail::all_zero(file, r.end, size)) {
+    } else if (r.stop == Stop::kZero && !detail::all_zero(file, r.end, std::min(size, r.end + kTailCheckBytes))) {
+      // Only the start of the tail is looked at: it decides a warning, not
+      // what is kept (everything after the end is cut either way), and reading
+      // a whole preallocated segment of zeros would slow every restart.
       detail::warn(path.string() + ": cut unsynced data after the end of the log at offset " +
                    std::to_string(r.end) + " (" + std::to_string(size - r.end) +
                    " bytes dropped)");
