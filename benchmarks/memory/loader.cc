@@ -2,12 +2,13 @@
 // for both corral-server and Apache ZooKeeper so they see the same load.
 //
 //   corral-memory-loader load  --port P [--nodes 1000000] [--parents 10] [--data-size 100] [--window 1000]
-//                              [--timeout-s 900]
+//                              [--timeout-s 900] [--progress N]
 //       Creates /bench, /bench/p<i> (i < parents) and `nodes` persistent znodes
 //       /bench/p<j % parents>/n<j, 7 digits> of `data-size` bytes, pipelining
 //       creates on one session with at most `window` unanswered at a time.
-//       Prints "created=N seconds=S rate=R last=PATH". Exits non-zero on any
-//       error reply.
+//       Prints "created=N seconds=S rate=R last=PATH" (and every N creates
+//       the rate of the last N on stderr with --progress). Exits non-zero on
+//       any error reply.
 //
 //   corral-memory-loader probe --port P --path PATH [--since-ns NS] [--timeout-s 300] [--attempt-ms 250]
 //       Connects, opens a session and sends getData(PATH), retrying 10 ms
@@ -247,6 +248,8 @@ int load(const Args& a) {
   }
 
   const auto started = Clock::now();
+  auto lap_start = started;
+  const int64_t progress = a.num("progress", 0);
   const int32_t first_xid = xid;
   int64_t sent = 0;
   int64_t answered = 0;
@@ -269,6 +272,14 @@ int load(const Args& a) {
       }
       if (h.err != 0) die("create " + node_path(answered, parents) + " failed with error " + std::to_string(h.err));
       ++answered;
+      if (progress > 0 && answered % progress == 0) {
+        const auto t = Clock::now();
+        const double lap = std::chrono::duration<double>(t - lap_start).count();
+        std::fprintf(stderr, "corral-memory-loader: %lld created, last %lld at %.0f/s\n",
+                     static_cast<long long>(answered), static_cast<long long>(progress),
+                     static_cast<double>(progress) / lap);
+        lap_start = t;
+      }
     }
     if (Clock::now() > deadline) die("timed out after " + std::to_string(answered) + " creates");
   }

@@ -15,6 +15,7 @@
 #include "client/wire/jute.h"
 #include "client/wire/protocol.h"
 #include "client/wire/records.h"
+#include "micro/alloc_counter.h"
 #include "micro/bench_util.h"
 
 namespace corral::bench {
@@ -103,10 +104,12 @@ void BM_Codec_GetDataRequest_Encode(benchmark::State& state) {
   const wire::GetDataRequest req{kPath, false};
   std::string out;
   int32_t xid = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     encode_request(out, ++xid, OpCode::getData, req);
     benchmark::DoNotOptimize(out.data());
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * out.size()));
 }
@@ -115,6 +118,7 @@ BENCHMARK(BM_Codec_GetDataRequest_Encode);
 void BM_Codec_GetDataRequest_Decode(benchmark::State& state) {
   std::string frame;
   encode_request(frame, 7, OpCode::getData, wire::GetDataRequest{kPath, true});
+  const AllocationMeter meter;
   for (auto _ : state) {
     wire::RequestHeader h;
     wire::GetDataRequest req;
@@ -122,6 +126,7 @@ void BM_Codec_GetDataRequest_Decode(benchmark::State& state) {
     benchmark::DoNotOptimize(ok);
     benchmark::DoNotOptimize(req.path.data());
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * frame.size()));
 }
@@ -133,10 +138,12 @@ void BM_Codec_GetDataResponse100_Encode(benchmark::State& state) {
   const wire::GetDataResponse resp{payload(100), typical_stat()};
   std::string out;
   int32_t xid = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     encode_reply(out, ++xid, resp);
     benchmark::DoNotOptimize(out.data());
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * out.size()));
 }
@@ -150,6 +157,7 @@ void BM_Codec_GetDataResponse100_EncodeFromView(benchmark::State& state) {
   const wire::Stat stat = typical_stat();
   std::string out;
   int32_t xid = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     out.clear();
     wire::JuteWriter w(out);
@@ -158,6 +166,7 @@ void BM_Codec_GetDataResponse100_EncodeFromView(benchmark::State& state) {
     wire::encode(w, stat);
     benchmark::DoNotOptimize(out.data());
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * out.size()));
 }
@@ -166,6 +175,7 @@ BENCHMARK(BM_Codec_GetDataResponse100_EncodeFromView);
 void BM_Codec_GetDataResponse100_Decode(benchmark::State& state) {
   std::string frame;
   encode_reply(frame, 7, wire::GetDataResponse{payload(100), typical_stat()});
+  const AllocationMeter meter;
   for (auto _ : state) {
     wire::ReplyHeader h;
     wire::GetDataResponse resp;
@@ -173,6 +183,7 @@ void BM_Codec_GetDataResponse100_Decode(benchmark::State& state) {
     benchmark::DoNotOptimize(ok);
     benchmark::DoNotOptimize(resp.data.data());
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * frame.size()));
 }
@@ -184,10 +195,12 @@ void BM_Codec_CreateRequest_Encode(benchmark::State& state) {
   const wire::CreateRequest req = typical_create();
   std::string out;
   int32_t xid = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     encode_request(out, ++xid, OpCode::create, req);
     benchmark::DoNotOptimize(out.data());
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * out.size()));
 }
@@ -196,6 +209,7 @@ BENCHMARK(BM_Codec_CreateRequest_Encode);
 void BM_Codec_CreateRequest_Decode(benchmark::State& state) {
   std::string frame;
   encode_request(frame, 7, OpCode::create, typical_create());
+  const AllocationMeter meter;
   for (auto _ : state) {
     wire::RequestHeader h;
     wire::CreateRequest req;
@@ -203,6 +217,7 @@ void BM_Codec_CreateRequest_Decode(benchmark::State& state) {
     benchmark::DoNotOptimize(ok);
     benchmark::DoNotOptimize(req.acl.data());
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * frame.size()));
 }
@@ -213,24 +228,28 @@ BENCHMARK(BM_Codec_CreateRequest_Decode);
 void BM_Codec_Stat_Encode(benchmark::State& state) {
   const wire::Stat stat = typical_stat();
   std::string out;
+  const AllocationMeter meter;
   for (auto _ : state) {
     out.clear();
     wire::JuteWriter w(out);
     wire::encode(w, stat);
     benchmark::DoNotOptimize(out.data());
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Codec_Stat_Encode);
 
 void BM_Codec_Stat_Decode(benchmark::State& state) {
   const std::string bytes = wire::encode_to_string(typical_stat());
+  const AllocationMeter meter;
   for (auto _ : state) {
     wire::Stat stat;
     const bool ok = wire::decode_from(bytes, stat);
     benchmark::DoNotOptimize(ok);
     benchmark::DoNotOptimize(stat);
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Codec_Stat_Decode);
@@ -241,10 +260,12 @@ void BM_Codec_Multi10_Encode(benchmark::State& state) {
   const wire::MultiRequest m = ten_op_multi();
   std::string out;
   int32_t xid = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     encode_request(out, ++xid, OpCode::multi, m);
     benchmark::DoNotOptimize(out.data());
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * out.size()));
 }
@@ -253,6 +274,7 @@ BENCHMARK(BM_Codec_Multi10_Encode);
 void BM_Codec_Multi10_Decode(benchmark::State& state) {
   std::string frame;
   encode_request(frame, 7, OpCode::multi, ten_op_multi());
+  const AllocationMeter meter;
   for (auto _ : state) {
     wire::RequestHeader h;
     wire::MultiRequest m;
@@ -260,6 +282,7 @@ void BM_Codec_Multi10_Decode(benchmark::State& state) {
     benchmark::DoNotOptimize(ok);
     benchmark::DoNotOptimize(m.ops.data());
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * frame.size()));
 }
@@ -280,6 +303,7 @@ void BM_Codec_FrameSplit(benchmark::State& state) {
   }
   wire::FrameDecoder decoder;
   std::size_t seen = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     for (std::size_t at = 0; at < stream.size(); at += read_size) {
       const std::size_t n = std::min(read_size, stream.size() - at);
@@ -294,6 +318,7 @@ void BM_Codec_FrameSplit(benchmark::State& state) {
     }
   }
   if (seen != static_cast<std::size_t>(state.iterations()) * frames) state.SkipWithError("lost frames");
+  meter.report(state, static_cast<double>(seen));
   state.SetItemsProcessed(static_cast<int64_t>(seen));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * stream.size()));
   state.counters["frame_bytes"] = static_cast<double>(stream.size()) / frames;

@@ -15,6 +15,7 @@
 #include "ensemble/core/data_tree.h"
 #include "ensemble/core/reads.h"
 #include "ensemble/core/watch_registry.h"
+#include "micro/alloc_counter.h"
 #include "micro/bench_util.h"
 
 namespace corral::bench {
@@ -55,6 +56,7 @@ std::size_t heap_in_use() {
 void BM_Tree_ApplyCreate(benchmark::State& state) {
   const auto nodes = static_cast<uint32_t>(state.range(0));
   double heap_per_node = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     state.PauseTiming();
     malloc_trim(0);
@@ -67,6 +69,7 @@ void BM_Tree_ApplyCreate(benchmark::State& state) {
     tree.reset();
     state.ResumeTiming();
   }
+  meter.report(state, static_cast<double>(state.iterations()) * nodes);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * nodes);
   state.counters["heap_B_per_node"] = heap_per_node;
   state.counters["node_record_B"] = static_cast<double>(DataTree::node_record_size());
@@ -76,12 +79,14 @@ BENCHMARK(BM_Tree_ApplyCreate)->Arg(1000)->Arg(1'000'000)->Unit(benchmark::kMill
 void BM_Tree_LookupStat(benchmark::State& state) {
   TreeFixture& f = fixture(static_cast<uint32_t>(state.range(0)));
   std::size_t i = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     const NodeId id = f.tree.lookup(f.paths[i]);
     wire::Stat s = f.tree.stat(id);
     benchmark::DoNotOptimize(s);
     if (++i == f.paths.size()) i = 0;
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Tree_LookupStat)->Arg(1000)->Arg(1'000'000);
@@ -90,6 +95,7 @@ BENCHMARK(BM_Tree_LookupStat)->Arg(1000)->Arg(1'000'000);
 void BM_Tree_GetData(benchmark::State& state) {
   TreeFixture& f = fixture(static_cast<uint32_t>(state.range(0)));
   std::size_t i = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     const NodeId id = f.tree.lookup(f.paths[i]);
     std::string_view data = f.tree.data(id);
@@ -98,6 +104,7 @@ void BM_Tree_GetData(benchmark::State& state) {
     benchmark::DoNotOptimize(s);
     if (++i == f.paths.size()) i = 0;
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Tree_GetData)->Arg(1000)->Arg(1'000'000);
@@ -113,11 +120,13 @@ void BM_Tree_AnswerGetData(benchmark::State& state) {
   const ensemble::AuthIds ids{{"ip", "127.0.0.1"}};
   ensemble::ReadContext ctx{f.tree, watches, 0x1000000000001, ids};
   std::size_t i = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     ensemble::ReadReply r = ensemble::answer_read(ctx, wire::OpCode::getData, requests[i]);
     benchmark::DoNotOptimize(r.body.data());
     if (++i == requests.size()) i = 0;
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Tree_AnswerGetData)->Arg(1000)->Arg(1'000'000);
@@ -131,6 +140,7 @@ void BM_Tree_SetData(benchmark::State& state) {
   std::vector<ensemble::WatchTrigger> triggers;
   std::size_t i = 0;
   int32_t version = 1'000'000;
+  const AllocationMeter meter;
   for (auto _ : state) {
     t.set_zxid(f.next_zxid++);
     s->set_path(f.paths[i]);
@@ -141,6 +151,7 @@ void BM_Tree_SetData(benchmark::State& state) {
     benchmark::DoNotOptimize(results.data());
     if (++i == f.paths.size()) i = 0;
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Tree_SetData)->Arg(1000)->Arg(1'000'000);
@@ -153,6 +164,7 @@ void BM_Tree_Children1000(benchmark::State& state) {
   for (uint32_t p = 0; p < nodes / children_per_parent; ++p) parents.push_back(parent_path(p));
   std::size_t i = 0;
   std::size_t names = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     const NodeId id = f.tree.lookup(parents[i]);
     std::vector<std::string> children = f.tree.children(id);
@@ -160,6 +172,7 @@ void BM_Tree_Children1000(benchmark::State& state) {
     benchmark::DoNotOptimize(children.data());
     if (++i == parents.size()) i = 0;
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
   state.counters["children_per_s"] = benchmark::Counter(static_cast<double>(names), benchmark::Counter::kIsRate);
 }

@@ -17,6 +17,7 @@
 #include "client/wire/jute.h"
 #include "client/wire/records.h"
 #include "ensemble/core/server_core.h"
+#include "micro/alloc_counter.h"
 #include "micro/bench_util.h"
 
 namespace corral::bench {
@@ -86,6 +87,7 @@ void BM_Core_GetData(benchmark::State& state) {
   std::size_t i = 0;
   int64_t now = start_ms;
   std::size_t bytes = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     core.frame(f.conn, f.get_frames[i], now);
     Effects e = core.take_effects();
@@ -100,6 +102,7 @@ void BM_Core_GetData(benchmark::State& state) {
       ++now;
     }
   }
+  meter.report(state, static_cast<double>(state.iterations()));
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
 }
@@ -113,6 +116,7 @@ void BM_Core_SetData(benchmark::State& state) {
   std::size_t i = 0;
   int64_t now = start_ms;
   std::size_t replies = 0;
+  const AllocationMeter meter;
   for (auto _ : state) {
     int64_t last = 0;
     for (std::size_t k = 0; k < batch; ++k) {
@@ -133,6 +137,7 @@ void BM_Core_SetData(benchmark::State& state) {
     ++now;
   }
   if (replies != static_cast<std::size_t>(state.iterations()) * batch) state.SkipWithError("missing replies");
+  meter.report(state, static_cast<double>(state.iterations() * batch));
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
 }
 BENCHMARK(BM_Core_SetData)->ArgsProduct({{1000, 1'000'000}, {1, 100}})->ArgNames({"nodes", "batch"});
