@@ -319,6 +319,11 @@ void ServerCore::request(ConnId conn, Connection& c, std::string_view frame, int
     return;
   } else if (is_read_op(op)) {
     q.payload.assign(payload);
+  } else if (op == wire::OpCode::reconfig) {
+    // A standalone server, like ZooKeeper without reconfigEnabled, refuses
+    // reconfig and keeps the connection.
+    q.ready = true;
+    q.reply = reply_frame(h.xid, Error::reconfigDisabled, {});
   } else {
     effects_.log_lines.push_back("unknown opcode " + std::to_string(h.type) + " from " + c.remote_ip +
                                  "; closing the connection");
@@ -373,7 +378,12 @@ void ServerCore::write_request(ConnId conn, Connection& c, Session& s, const wir
     }
     case wire::OpCode::multi: {
       wire::MultiRequest req;
-      if (wire::decode_from(payload, req)) {
+      // Like ZooKeeper's MultiOperationRecord, a multi holds only writes; a
+      // read among them makes the whole request unreadable (MARSHALLINGERROR).
+      const auto is_read = [](const wire::MultiOp& o) {
+        return o.type == wire::OpCode::getData || o.type == wire::OpCode::getChildren;
+      };
+      if (wire::decode_from(payload, req) && std::none_of(req.ops.begin(), req.ops.end(), is_read)) {
         for (const auto& o : req.ops) q.multi_types.push_back(o.type);
         result = prep_.multi(ctx, req);
       }

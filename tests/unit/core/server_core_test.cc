@@ -1060,6 +1060,32 @@ TEST_F(Server, UnknownOpcodeWaitsItsTurn) {
   EXPECT_EQ(got[2].kind, Effect::Kind::close);
 }
 
+TEST_F(Server, ReconfigIsRefusedAndTheConnectionStays) {
+  Client a = connect();
+  frame(a.conn, header_only_frame(7, static_cast<int32_t>(OpCode::reconfig)));
+  const auto got = take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].header().xid, 7);
+  EXPECT_EQ(got[0].err(), Error::reconfigDisabled);
+  const int32_t x = send(a, OpCode::exists, wire::ExistsRequest{"/", false});
+  const auto after = take();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].header().xid, x);
+}
+
+TEST_F(Server, MultiWithAReadIsAMarshallingErrorAndChangesNothing) {
+  Client a = connect();
+  wire::MultiRequest m;
+  m.ops.push_back({OpCode::create, "/m", "", open_acl(), 0, -1, -1});
+  m.ops.push_back({OpCode::getData, "/", "", {}, 0, -1, -1});
+  const int32_t x = send(a, OpCode::multi, m);
+  const auto got = take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].header().xid, x);
+  EXPECT_EQ(got[0].err(), Error::marshallingError);
+  EXPECT_EQ(core->tree().lookup("/m"), no_node);
+}
+
 TEST_F(Server, TruncatedHeaderClosesTheConnection) {
   Client a = connect();
   frame(a.conn, std::string("\x00\x00\x00", 3));
