@@ -9,6 +9,8 @@ ClientConnection::ClientConnection(uint64_t id, asio::ip::tcp::socket socket, st
   boost::system::error_code ec;
   const auto endpoint = socket_.remote_endpoint(ec);
   remote_ip_ = ec ? "unknown" : endpoint.address().to_string();
+  const std::string host = !ec && endpoint.address().is_v6() ? "[" + remote_ip_ + "]" : remote_ip_;
+  remote_address_ = ec ? remote_ip_ : host + ":" + std::to_string(endpoint.port());
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
 }
 

@@ -42,6 +42,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void resume();
   uint64_t id() const { return id_; }
   const std::string& remote_ip() const { return remote_ip_; }
+  // "ip:port" (IPv6 in brackets), as ZooKeeper's cons/stat show a client.
+  const std::string& remote_address() const { return remote_address_; }
   std::size_t pending_output() const { return out_.size() + writing_.size(); }
 
  private:
@@ -55,6 +57,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   wire::FrameDecoder decoder_;
   Handler& handler_;
   std::string remote_ip_;
+  std::string remote_address_;
   std::string out_;
   std::string writing_;
   bool reading_ = false;

@@ -20,8 +20,10 @@ std::string avg(int64_t total, uint64_t samples) {
   return buf;
 }
 
-void connection_line(std::ostream& out, const ConnectionStats& c, bool brief) {
-  out << " /" << c.remote << "[1](queued=" << c.queued << ",recved=" << c.received << ",sent=" << c.sent;
+void connection_line(std::ostream& out, const ServerView& v, const ConnectionStats& c, bool brief) {
+  std::string remote = v.remote_address ? v.remote_address(c.id) : std::string();
+  if (remote.empty()) remote = c.remote;
+  out << " /" << remote << "[1](queued=" << c.queued << ",recved=" << c.received << ",sent=" << c.sent;
   if (!brief && c.session != 0) {
     out << ",sid=" << hex(c.session) << ",lop=" << c.last_op << ",est=" << c.established_ms << ",to=" << c.timeout_ms;
     if (c.last_cxid >= 0) out << ",lcxid=" << hex(c.last_cxid);
@@ -50,7 +52,7 @@ std::string srvr_or_stat(ServerView& v, bool with_clients) {
   if (with_clients) {
     out << "Clients:\n";
     for (const auto& c : v.core.connection_stats()) {
-      connection_line(out, c, true);
+      connection_line(out, v, c, true);
       out << "\n";
     }
     out << "\n";
@@ -106,7 +108,7 @@ std::string conf(ServerView& v) {
 std::string cons(ServerView& v) {
   std::ostringstream out;
   for (const auto& c : v.core.connection_stats()) {
-    connection_line(out, c, false);
+    connection_line(out, v, c, false);
     out << "\n";
   }
   out << "\n";

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,9 @@ struct ServerView {
   uint64_t max_fds = 0;
   uint64_t rss_bytes = 0;
   std::vector<std::pair<std::string, std::string>> environment{};  // for envi
+  // A connection's "ip:port" for cons/stat; empty if unknown (then the ip the
+  // core knows is shown).
+  std::function<std::string(uint64_t conn)> remote_address{};
 };
 
 // The 32-bit value of a four-letter word read as a frame length ("ruok" as a

@@ -232,6 +232,10 @@ std::string StandaloneServer::on_four_letter_word(std::string_view word) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) view.max_fds = limit.rlim_cur;
   view.rss_bytes = resident_bytes();
+  view.remote_address = [this](uint64_t conn) {
+    auto it = connections_.find(conn);
+    return it == connections_.end() ? std::string() : it->second->remote_address();
+  };
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   view.environment = {{"host.name", host},
