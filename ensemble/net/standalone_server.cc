@@ -1,6 +1,7 @@
 #include "ensemble/net/standalone_server.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -323,6 +324,7 @@ void StandaloneServer::start_snapshot() {
   // snapshot and a segment boundary line up for purging.
   log_->submit_roll();
   std::fflush(stderr);
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
     log("fork for snapshot failed: " + std::string(std::strerror(errno)));
@@ -330,7 +332,11 @@ void StandaloneServer::start_snapshot() {
   }
   if (pid == 0) {
     // The child: a frozen image of the tree; write it and leave without
-    // running any destructor of the parent's objects.
+    // running any destructor of the parent's objects. It dies with the
+    // server: an orphan must not go on writing into a dataDir that a
+    // restarted server already owns (its .tmp file is cleaned up at startup).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) std::_Exit(1);
     int code = 0;
     try {
       auto sink = snapshots_->begin(zxid);

@@ -250,6 +250,12 @@ TEST_F(ConnectionLimitTest, ConnectionsOverTheLimitAreClosedOthersKeepWorking) {
   for (auto& c : flood) EXPECT_TRUE(c->wait_closed());
   expect_log_lines("too many connections from 127.0.0.1", 10);
   EXPECT_TRUE(server().alive());
+  // The limit is per client address: one from 127.0.0.2 is served meanwhile.
+  RawSession::Options elsewhere;
+  elsewhere.source_ip = "127.0.0.2";
+  auto other = raw(elsewhere);
+  EXPECT_NE(other->session_id(), 0);
+  EXPECT_EQ(other->call(w::OpCode::create, w::CreateRequest{"/from-elsewhere", "", kOpen, 0}).err(), Error::ok);
   // Those inside the limit are unaffected.
   for (auto& s : sessions) {
     EXPECT_TRUE(s->ping());

@@ -324,5 +324,18 @@ TEST_F(OpsTest, TheZookeeperNodeIsThere) {
   EXPECT_NE(std::find(kids.begin(), kids.end(), "quota"), kids.end());
 }
 
+TEST_F(OpsTest, ReconfigIsDisabledAndTheConnectionStays) {
+  auto c = connect();
+  char buf[1024];
+  int len = sizeof buf;
+  Stat st{};
+  EXPECT_EQ(zoo_reconfig(c->get(), "server.2=127.0.0.1:2888:3888", nullptr, nullptr, -1, buf, &len, &st),
+            ZRECONFIGDISABLED);
+  EXPECT_EQ(c->create("/still-connected"), ZOK);
+  // getconfig reads /zookeeper/config.
+  len = sizeof buf;
+  EXPECT_EQ(zoo_getconfig(c->get(), 0, buf, &len, &st), ZOK);
+}
+
 }  // namespace
 }  // namespace corral::test

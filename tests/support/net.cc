@@ -43,9 +43,18 @@ uint16_t pick_free_port() {
   return ntohs(addr.sin_port);
 }
 
-int connect_loopback(uint16_t port, std::chrono::milliseconds timeout) {
+int connect_loopback(uint16_t port, std::chrono::milliseconds timeout, const std::string& source_ip) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
+  if (!source_ip.empty()) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source_ip.c_str(), &source.sin_addr) != 1 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   sockaddr_in addr = loopback(port);
   int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   if (rc != 0 && errno == EINPROGRESS) {

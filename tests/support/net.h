@@ -16,8 +16,10 @@ namespace corral::test {
 uint16_t pick_free_port();
 
 // A connected, blocking TCP socket to 127.0.0.1:`port`, or -1 if the
-// connection was refused or did not complete within `timeout`.
-int connect_loopback(uint16_t port, std::chrono::milliseconds timeout);
+// connection was refused or did not complete within `timeout`. A non-empty
+// `source_ip` (another loopback address, such as "127.0.0.2") makes the
+// connection come from there: a second client address for per-IP limits.
+int connect_loopback(uint16_t port, std::chrono::milliseconds timeout, const std::string& source_ip = {});
 
 // Sends `word` ("ruok") and returns everything the server answers up to its
 // closing the connection; nullopt if it could not connect, or the answer did

@@ -23,7 +23,8 @@ int32_t be32(const char* p) {
 
 // ---- RawConnection ------------------------------------------------------------------
 
-RawConnection::RawConnection(uint16_t port, milliseconds timeout) : fd_(connect_loopback(port, timeout)) {
+RawConnection::RawConnection(uint16_t port, milliseconds timeout, const std::string& source_ip)
+    : fd_(connect_loopback(port, timeout, source_ip)) {
   if (fd_ < 0) throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
 }
 
@@ -110,7 +111,8 @@ std::string connect_frame(const wire::ConnectRequest& request) {
 
 // ---- RawSession ---------------------------------------------------------------------------
 
-RawSession::RawSession(uint16_t port, Options options, milliseconds timeout) : conn_(port, timeout) {
+RawSession::RawSession(uint16_t port, Options options, milliseconds timeout)
+    : conn_(port, timeout, options.source_ip) {
   wire::ConnectRequest req;
   req.protocolVersion = 0;
   req.lastZxidSeen = options.last_zxid_seen;

@@ -25,8 +25,9 @@ class RawConnection {
  public:
   enum class Read { frame, closed, timeout };
 
-  // Throws if the connection cannot be made within `timeout`.
-  explicit RawConnection(uint16_t port, milliseconds timeout = default_timeout);
+  // Throws if the connection cannot be made within `timeout`. `source_ip`:
+  // see connect_loopback().
+  explicit RawConnection(uint16_t port, milliseconds timeout = default_timeout, const std::string& source_ip = {});
   ~RawConnection();
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
@@ -69,6 +70,7 @@ class RawSession {
     int64_t session_id = 0;  // resume this session...
     std::string password;    // ...with this password
     int64_t last_zxid_seen = 0;
+    std::string source_ip;  // connect from this loopback address (default 127.0.0.1)
   };
 
   // Connects and sends the ConnectRequest. Throws if the connection cannot be

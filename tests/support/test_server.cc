@@ -121,8 +121,9 @@ void TestServer::start(milliseconds timeout) {
     if (first) port_ = pick_free_port();
     if (launch_and_wait(deadline.remaining(), why)) return;
     const bool port_taken = why.find("Address already in use") != std::string::npos;
-    if (!port_taken || deadline.expired() || attempt >= 20) break;
-    if (!first) std::this_thread::sleep_for(20ms);  // a restart waits for its own port to come free
+    // A first start tries other ports; a restart waits for its own to come free.
+    if (!port_taken || deadline.expired() || (first && attempt >= 20)) break;
+    if (!first) std::this_thread::sleep_for(20ms);
   }
   throw std::runtime_error(why);
 }
