@@ -227,7 +227,7 @@ TEST_F(AclTest, UnknownAuthSchemeFailsTheConnection) {
   ASSERT_NO_FATAL_FAILURE(expect_serving());
 }
 
-TEST_F(AclTest, ExistsDoesNotCheckTheAcl) {
+TEST_F(AclTest, ExistsDoesNotCheckTheAclAsIn38) {
   // ZooKeeper 3.8's exists reads the stat whatever the ACL says
   // (FinalRequestProcessor: "TODO we need to figure out the security requirement").
   auto c = connect();

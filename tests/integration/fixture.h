@@ -31,6 +31,14 @@ class ServerTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    if (server_) {
+      // A sanitizer report from the server (or its snapshot child) fails the
+      // test even when the clients noticed nothing.
+      const std::string log = server_->log();
+      for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+        EXPECT_EQ(log.find(marker), std::string::npos) << "the server log reports '" << marker << "'";
+      }
+    }
     if (HasFailure() && server_) {
       const std::string log = server_->log();
       std::cerr << "---- server log (" << server_->log_path() << ", last 8000 bytes) ----\n"

@@ -156,10 +156,11 @@ TEST_F(SessionTest, WrongPasswordOrUnknownSessionIsRefusedAsExpired) {
 
 TEST_F(SessionTest, ExpiryRemovesEphemeralsAndFiresOtherSessionsWatches) {
   auto watcher = connect();
+  // Long enough that a loaded machine sets the watches below before it expires.
   RawSession::Options quick;
-  quick.timeout_ms = 400;
+  quick.timeout_ms = 1000;
   auto a = raw(quick);
-  ASSERT_EQ(a->connect_response().timeOut, 400);
+  ASSERT_EQ(a->connect_response().timeOut, 1000);
   ASSERT_EQ(create(*a, "/group").err(), Error::ok);
   ASSERT_EQ(create(*a, "/group/member", kEphemeral).err(), Error::ok);
   ASSERT_EQ(create(*a, "/leader", kEphemeral).err(), Error::ok);
@@ -185,22 +186,22 @@ TEST_F(SessionTest, ExpiryRemovesEphemeralsAndFiresOtherSessionsWatches) {
 
 TEST_F(SessionTest, PingsKeepAShortSessionAlive) {
   RawSession::Options quick;
-  quick.timeout_ms = 300;
+  quick.timeout_ms = 500;
   auto a = raw(quick);
   ASSERT_EQ(create(*a, "/alive", kEphemeral).err(), Error::ok);
   auto observer = connect();
-  // Four timeouts' worth of pings, one every 60 ms (a fifth of the timeout).
-  const Deadline span(1200ms);
+  // Three timeouts' worth of pings, one every 80 ms (a sixth of the timeout).
+  const Deadline span(1500ms);
   while (!span.expired()) {
     ASSERT_TRUE(a->ping()) << "ping not answered";
-    std::this_thread::sleep_for(60ms);
+    std::this_thread::sleep_for(80ms);
   }
   EXPECT_EQ(observer->exists("/alive"), ZOK);
   // And requests other than pings count as activity too.
-  const Deadline span2(900ms);
+  const Deadline span2(1000ms);
   while (!span2.expired()) {
     ASSERT_EQ(a->call(w::OpCode::exists, w::ExistsRequest{"/alive", false}).err(), Error::ok);
-    std::this_thread::sleep_for(60ms);
+    std::this_thread::sleep_for(80ms);
   }
   EXPECT_EQ(observer->exists("/alive"), ZOK);
 }
