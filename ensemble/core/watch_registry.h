@@ -47,7 +47,9 @@ class WatchRegistry {
   // Appends the notifications `trigger` causes, consuming one-time watches.
   void fire(const WatchTrigger& trigger, std::vector<Notification>& out);
 
-  // checkWatches / removeWatches semantics for a WatcherType.
+  // checkWatches / removeWatches semantics for a WatcherType. Children and
+  // Data mean "any watch in that table" as in ZooKeeper 3.8; Persistent and
+  // PersistentRecursive (types 4 and 5, from ZooKeeper 3.9) pick one mode.
   bool contains(std::string_view path, WatcherId w, wire::WatcherType type) const;
   bool remove(std::string_view path, WatcherId w, wire::WatcherType type);
   void remove_watcher(WatcherId w);

@@ -196,7 +196,6 @@ TEST(WatchModes, StandardAndPersistentOnOnePathLiveSideBySide) {
   EXPECT_TRUE(r.contains("/a", A, WatcherType::data));
   EXPECT_TRUE(r.contains("/a", A, WatcherType::persistent));
   EXPECT_EQ(fire(r, EventType::nodeDataChanged, "/a").size(), 1u);  // one event, not two
-  EXPECT_FALSE(r.contains("/a", A, WatcherType::data));
   EXPECT_TRUE(r.contains("/a", A, WatcherType::persistent));
   EXPECT_EQ(fire(r, EventType::nodeDataChanged, "/a").size(), 1u);
 }
@@ -217,14 +216,17 @@ TEST(WatchContains, ByWatcherType) {
   EXPECT_FALSE(r.contains("/c", A, WatcherType::data));
   EXPECT_TRUE(r.contains("/c", A, WatcherType::any));
 
+  // ZooKeeper 3.8: Data and Children see every mode in their table.
   EXPECT_TRUE(r.contains("/p", A, WatcherType::persistent));
-  EXPECT_FALSE(r.contains("/p", A, WatcherType::data));
-  EXPECT_FALSE(r.contains("/p", A, WatcherType::children));
+  EXPECT_TRUE(r.contains("/p", A, WatcherType::data));
+  EXPECT_TRUE(r.contains("/p", A, WatcherType::children));
   EXPECT_FALSE(r.contains("/p", A, WatcherType::persistentRecursive));
   EXPECT_TRUE(r.contains("/p", A, WatcherType::any));
 
   EXPECT_TRUE(r.contains("/r", A, WatcherType::persistentRecursive));
   EXPECT_FALSE(r.contains("/r", A, WatcherType::persistent));
+  EXPECT_TRUE(r.contains("/r", A, WatcherType::data));
+  EXPECT_FALSE(r.contains("/r", A, WatcherType::children));  // recursive watches live in the data table only
   EXPECT_TRUE(r.contains("/r", A, WatcherType::any));
   // A recursive watch on an ancestor is not a watch on the descendant's path.
   EXPECT_FALSE(r.contains("/r/x", A, WatcherType::any));
@@ -235,29 +237,39 @@ TEST(WatchRemove, ByWatcherType) {
   WatchRegistry r;
   r.add(WatchTable::data, "/a", A, watch_mode::standard);
   r.add(WatchTable::child, "/a", A, watch_mode::standard);
-  r.add_persistent("/a", A, wire::AddWatchMode::persistent);
-  r.add_persistent("/a", A, wire::AddWatchMode::persistentRecursive);
+  r.add_persistent("/p", A, wire::AddWatchMode::persistent);
+  r.add_persistent("/r", A, wire::AddWatchMode::persistentRecursive);
   r.add(WatchTable::data, "/a", B, watch_mode::standard);
 
+  // Data removes the data-table watch and leaves the child one.
   EXPECT_TRUE(r.remove("/a", A, WatcherType::data));
   EXPECT_FALSE(r.remove("/a", A, WatcherType::data));  // nothing left of that kind
   EXPECT_TRUE(r.contains("/a", A, WatcherType::children));
-  EXPECT_TRUE(r.contains("/a", A, WatcherType::persistent));
-
-  EXPECT_TRUE(r.remove("/a", A, WatcherType::persistent));
-  EXPECT_FALSE(r.contains("/a", A, WatcherType::persistent));
-  EXPECT_TRUE(r.contains("/a", A, WatcherType::children));
-  EXPECT_TRUE(r.contains("/a", A, WatcherType::persistentRecursive));
-
-  EXPECT_TRUE(r.remove("/a", A, WatcherType::persistentRecursive));
-  EXPECT_TRUE(fire(r, EventType::nodeDataChanged, "/a/x").empty());  // recursion gone
-
   EXPECT_TRUE(r.remove("/a", A, WatcherType::children));
   EXPECT_FALSE(r.contains("/a", A, WatcherType::any));
+
+  // Persistent (type 4) removes a persistent watch from both tables.
+  EXPECT_TRUE(r.remove("/p", A, WatcherType::persistent));
+  EXPECT_FALSE(r.contains("/p", A, WatcherType::any));
+
+  // ZooKeeper 3.8: Data also removes a recursive watch (it is in the data table).
+  EXPECT_TRUE(r.remove("/r", A, WatcherType::data));
+  EXPECT_TRUE(fire(r, EventType::nodeDataChanged, "/r/x").empty());  // recursion gone
+  EXPECT_FALSE(r.remove("/r", A, WatcherType::persistentRecursive));
+
   EXPECT_FALSE(r.remove("/a", A, WatcherType::any));
   // B untouched.
   EXPECT_TRUE(r.contains("/a", B, WatcherType::data));
   EXPECT_EQ(r.watch_count(), 1u);
+}
+
+TEST(WatchRemove, PersistentRecursiveTypeRemovesOnlyTheRecursiveMode) {
+  WatchRegistry r;
+  r.add(WatchTable::data, "/a", A, watch_mode::standard);
+  r.add_persistent("/a", A, wire::AddWatchMode::persistentRecursive);
+  EXPECT_TRUE(r.remove("/a", A, WatcherType::persistentRecursive));
+  EXPECT_TRUE(fire(r, EventType::nodeDataChanged, "/a/x").empty());
+  EXPECT_TRUE(r.contains("/a", A, WatcherType::data));
 }
 
 TEST(WatchRemove, AnyRemovesEveryMode) {
