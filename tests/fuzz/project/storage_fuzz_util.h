@@ -3,7 +3,7 @@
 // lets the fuzzer get past the checksums to the parsers behind them.
 #pragma once
 
-#include <stdlib.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -22,16 +22,29 @@ namespace fs = std::filesystem;
 inline const fs::path& scratch_dir() {
   static const fs::path dir = [] {
     std::error_code ec;
-    fs::path base = fs::is_directory("/dev/shm", ec) && access("/dev/shm", W_OK) == 0 ? fs::path("/dev/shm")
-                                                                                      : fs::temp_directory_path();
-    std::string tmpl = (base / "corral-fuzz-XXXXXX").string();
-    FUZZ_CHECK(mkdtemp(tmpl.data()) != nullptr, "mkdtemp %s failed", tmpl.c_str());
-    static const std::string made = tmpl;
+    const fs::path base = fs::is_directory("/dev/shm", ec) && access("/dev/shm", W_OK) == 0
+                              ? fs::path("/dev/shm")
+                              : fs::temp_directory_path();
+    // A crash skips the atexit cleanup: remove what dead processes left.
+    const std::string prefix = "corral-fuzz-";
+    for (const auto& e : fs::directory_iterator(base, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind(prefix, 0) != 0) continue;
+      const std::string pid = name.substr(prefix.size());
+      if (!pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos &&
+          !fs::exists("/proc/" + pid, ec)) {
+        fs::remove_all(e.path(), ec);
+      }
+    }
+    const fs::path d = base / (prefix + std::to_string(getpid()));
+    fs::remove_all(d, ec);
+    fs::create_directories(d);
+    static const fs::path made = d;
     std::atexit([] {
       std::error_code ignored;
       fs::remove_all(made, ignored);
     });
-    return fs::path(tmpl);
+    return d;
   }();
   return dir;
 }
