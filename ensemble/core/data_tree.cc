@@ -13,8 +13,9 @@ namespace {
 constexpr std::size_t chunk_bits = 14;
 constexpr std::size_t chunk_size = std::size_t{1} << chunk_bits;
 
-// A node's name and data share one heap block: [u32 data size][u16 name size][name][data].
-constexpr std::size_t blob_header = 6;
+// A node's name and data share one heap block: [u32 data size][u32 name size][name][data].
+// (A name can be as long as a frame allows, so its size needs 32 bits too.)
+constexpr std::size_t blob_header = 8;
 
 // Java int arithmetic: wraps instead of overflowing.
 int32_t wrapping_add(int32_t a, int32_t b) {
@@ -45,9 +46,9 @@ struct DataTree::Node {
     std::memcpy(&n, blob.get(), 4);
     return n;
   }
-  uint16_t name_size() const {
-    uint16_t n;
-    std::memcpy(&n, blob.get() + 4, 2);
+  uint32_t name_size() const {
+    uint32_t n;
+    std::memcpy(&n, blob.get() + 4, 4);
     return n;
   }
   std::string_view name() const { return {blob.get() + blob_header, name_size()}; }
@@ -55,9 +56,9 @@ struct DataTree::Node {
   void assign(std::string_view name_part, std::string_view data_part) {
     auto b = std::make_unique_for_overwrite<char[]>(blob_header + name_part.size() + data_part.size());
     const auto d = static_cast<uint32_t>(data_part.size());
-    const auto n = static_cast<uint16_t>(name_part.size());
+    const auto n = static_cast<uint32_t>(name_part.size());
     std::memcpy(b.get(), &d, 4);
-    std::memcpy(b.get() + 4, &n, 2);
+    std::memcpy(b.get() + 4, &n, 4);
     std::memcpy(b.get() + blob_header, name_part.data(), name_part.size());
     std::memcpy(b.get() + blob_header + name_part.size(), data_part.data(), data_part.size());
     blob = std::move(b);
@@ -157,7 +158,20 @@ class DataTree::Index {
   std::size_t size_ = 0;
 };
 
-DataTree::DataTree() : index_(std::make_unique<Index>(*this)) {
+DataTree::DataTree() { reset(); }
+
+void DataTree::reset() {
+  chunks_.clear();
+  free_ids_.clear();
+  next_id_ = 0;
+  live_nodes_ = 0;
+  index_ = std::make_unique<Index>(*this);
+  acls_ = AclTable{};
+  last_zxid_ = 0;
+  data_bytes_ = 0;
+  ephemerals_.clear();
+  containers_.clear();
+  ttl_nodes_.clear();
   const wire::AclList open{{wire::perms::all, {"world", "anyone"}}};
   const wire::AclList read_only{{wire::perms::read, {"world", "anyone"}}};
   const NodeId root = allocate(no_node, "", "");

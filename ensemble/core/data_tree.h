@@ -106,6 +106,9 @@ class DataTree {
   // get one entry per op; watch triggers are appended in firing order.
   void apply(const proto::Txn& txn, std::vector<OpResult>& results, std::vector<WatchTrigger>& triggers);
 
+  // Back to a fresh server's tree (recovery starting over from another snapshot).
+  void reset();
+
   // Visits every node, parents before children (a snapshot's order).
   void for_each_node(const std::function<void(const NodeImage&)>& visit) const;
   // Loads one node of a snapshot; its parent must already be loaded.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 
 #include "client/wire/frame.h"
 #include "ensemble/core/reads.h"
@@ -113,7 +114,15 @@ void ServerCore::replay(const proto::Txn& txn) {
   }
 }
 
+void ServerCore::discard_restored_state() {
+  tree_.reset();
+  sessions_.clear();
+}
+
 void ServerCore::start(int64_t now_ms) {
+  if (tree_.last_zxid() < 0 || tree_.last_zxid() == INT64_MAX) {
+    throw std::runtime_error("recovered zxid " + std::to_string(tree_.last_zxid()) + " leaves no room for new txns");
+  }
   next_zxid_ = tree_.last_zxid() + 1;
   // As ZooKeeper: the server id in the top byte, then the start time, so ids
   // stay unique across restarts; never below an id already handed out.

@@ -105,9 +105,12 @@ class ServerCore {
   // ---- recovery (before serving) -------------------------------------
   DataTree& tree() { return tree_; }
   void restore_session(int64_t id, int32_t timeout_ms, const std::string& password);
+  // Drops everything restored so far (a snapshot that failed half-way).
+  void discard_restored_state();
   // Re-applies a logged txn (after a snapshot); produces no effects.
   void replay(const proto::Txn& txn);
-  // Recovery is over: sessions restart their timeout from `now`.
+  // Recovery is over: sessions restart their timeout from `now`. Throws
+  // std::runtime_error when the recovered zxid leaves no room for another txn.
   void start(int64_t now_ms);
 
   // ---- inputs ----------------------------------------------------------

@@ -107,7 +107,12 @@ void StandaloneServer::recover() {
   int64_t snapshot_zxid = 0;
   wire::AclList acl_holder;
   storage::SnapshotCallbacks callbacks;
-  callbacks.on_begin = [&](int64_t zxid) { snapshot_zxid = zxid; };
+  callbacks.on_begin = [&](int64_t zxid) {
+    // Called again when a snapshot fails half-way and an older one is tried:
+    // nothing loaded from the broken one may stay.
+    core_.discard_restored_state();
+    snapshot_zxid = zxid;
+  };
   callbacks.on_node = [&](storage::SnapshotNode&& n) {
     const wire::Stat stat{n.czxid, n.mzxid, n.ctime, n.mtime, n.version, n.cversion, n.aversion, n.ephemeral_owner,
                           0,       0,       n.pzxid};

@@ -120,6 +120,32 @@ TEST(DataTreeCreate, ExactStatOfNodeAndParent) {
   EXPECT_EQ(triggers[1].path, "/");
 }
 
+TEST(DataTreeCreate, NamesLongerThan64KiBKeepTheirNameAndData) {
+  DataTree t;
+  const std::string name(70000, 'n');
+  auto tx = txn(1);
+  add_create(tx, "/" + name, "payload");
+  apply(t, tx);
+  const NodeId id = t.lookup("/" + name);
+  ASSERT_NE(id, no_node);
+  EXPECT_EQ(t.data(id), "payload");
+  EXPECT_EQ(t.path_of(id), "/" + name);
+  EXPECT_EQ(t.children(0).back(), name);
+}
+
+TEST(DataTreeReset, GivesBackAFreshServersTree) {
+  DataTree t;
+  create(t, 1, "/a");
+  create(t, 2, "/a/b");
+  t.reset();
+  EXPECT_EQ(t.node_count(), 4u);
+  EXPECT_EQ(t.lookup("/a"), no_node);
+  EXPECT_EQ(t.last_zxid(), 0);
+  EXPECT_NE(t.lookup("/zookeeper/config"), no_node);
+  create(t, 1, "/a");  // usable again
+  EXPECT_NE(t.lookup("/a"), no_node);
+}
+
 TEST(DataTreeCreate, ChildTriggersNameTheParent) {
   DataTree t;
   create(t, 1, "/a");
