@@ -130,8 +130,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       running_ = true;
       if (state_ != SessionState::connected && state_ != SessionState::reconnected) set_state(SessionState::connecting);
       start_event_fiber();
-      auto self = shared_from_this();
-      boost::fibers::fiber([self] { self->connection_loop(); }).detach();
+      spawn([](Impl& impl) { impl.connection_loop(); });
     }
     std::unique_lock lock(state_mutex_);
     const bool done = state_cv_.wait_for(lock, timeout, [&] {
@@ -164,6 +163,24 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     fail_all(Error::connectionLoss);
     drop_socket();
     stop_event_fiber();
+    wake_.notify_all();
+    // The client's fibers see the closed socket (operation_aborted) or the
+    // wake-up and end; wait for them, so that the Runtime may be destroyed
+    // once close() (or ~Client) has returned: a fiber left waiting on an
+    // io_context that is gone would never end. (Called from a callback, the
+    // event fiber itself is still running: it ends when the callback returns.)
+    const int remaining = boost::this_fiber::get_id() == event_fiber_id_ ? 1 : 0;
+    std::unique_lock lock(fibers_mutex_);
+    fibers_cv_.wait(lock, [&] { return live_fibers_ <= remaining; });
+  }
+
+  // For ~Client: close, and let no callback of the client's run afterwards
+  // (listeners and watchers usually capture objects that die with it).
+  void shutdown() {
+    listeners_.clear();
+    events_.clear();
+    watches_.take_all();
+    close();
   }
 
   void reconnect_new_session(std::chrono::milliseconds timeout, std::error_code& ec) {
@@ -175,8 +192,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     password_.assign(16, '\0');
     last_zxid_ = 0;
     running_ = false;
-    set_state(SessionState::connecting);
-    connect(timeout, ec);
+    connect(timeout, ec);  // reports connecting, once
   }
 
   void drop_connection() { drop_socket(); }
@@ -351,10 +367,15 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       if (attempt++ > 0) {
         // A short random pause between attempts, as ZooKeeper's client takes.
         std::uniform_int_distribution<int> jitter(0, 100);
-        boost::this_fiber::sleep_for(std::chrono::milliseconds(jitter(rng_)));
+        pause_until(Clock::now() + std::chrono::milliseconds(jitter(rng_)));
         if (!running_ || terminal()) break;
       }
-      if (!open_socket(host, per_host)) continue;
+      if (!open_socket(host, per_host)) {
+        // As after a failed handshake: what waits for a connection fails now
+        // instead of for as long as no server can be reached.
+        fail_queued(Error::connectionLoss);
+        continue;
+      }
       const HandshakeOutcome outcome = handshake(per_host);
       if (outcome == HandshakeOutcome::failed) {
         discard_socket();
@@ -390,7 +411,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     asio::ip::tcp::resolver resolver(io_);
     auto [rec, endpoints] = runtime::await<error_code, asio::ip::tcp::resolver::results_type>(
         [&](auto handler) { resolver.async_resolve(host.host, std::to_string(host.port), std::move(handler)); });
-    if (rec) return false;
+    if (rec || !running_ || terminal()) return false;  // close() may have come meanwhile
     socket_.emplace(io_);
     ++generation_;
     asio::steady_timer timer(io_);
@@ -416,6 +437,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     socket_.reset();
     out_.clear();
     ++generation_;
+    wake_.notify_all();  // the heartbeat of the old connection ends
   }
 
   // Reads one frame with a deadline; empty optional on error or timeout.
@@ -471,14 +493,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   // What a fresh connection sends before anything else: watches to re-arm,
   // credentials, then the requests that queued while we were away.
   void prime_connection() {
-    if (!watches_.empty()) {
-      wire::SetWatches2 sw = watches_.registration(last_zxid_);
-      for (auto* list : {&sw.dataWatches, &sw.existWatches, &sw.childWatches, &sw.persistentWatches,
-                         &sw.persistentRecursiveWatches}) {
-        for (auto& p : *list) p = server_path(p);
-      }
-      write(framed_request(wire::xid::set_watches, wire::OpCode::setWatches2, sw));
-    }
+    if (!watches_.empty()) send_watch_registration();
     for (const auto& [scheme, credentials] : auths_) write(auth_frame(scheme, credentials));
     auto queued = std::move(queued_);
     queued_.clear();
@@ -488,11 +503,39 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     }
   }
 
+  // setWatches2 in packets of at most about 128 KiB of paths, as ZooKeeper's
+  // own client sends them (SET_WATCHES_MAX_LENGTH): one packet for many
+  // watches would exceed the server's jute.maxbuffer, and the server would
+  // drop every connection the client makes.
+  void send_watch_registration() {
+    constexpr std::size_t max_batch_bytes = 128 * 1024;
+    const wire::SetWatches2 all = watches_.registration(last_zxid_);
+    wire::SetWatches2 batch;
+    std::size_t bytes = 0;
+    const auto send = [&] {
+      batch.relativeZxid = all.relativeZxid;
+      write(framed_request(wire::xid::set_watches, wire::OpCode::setWatches2, batch));
+      batch = {};
+      bytes = 0;
+    };
+    using List = std::vector<std::string> wire::SetWatches2::*;
+    for (List list : {&wire::SetWatches2::dataWatches, &wire::SetWatches2::existWatches,
+                      &wire::SetWatches2::childWatches, &wire::SetWatches2::persistentWatches,
+                      &wire::SetWatches2::persistentRecursiveWatches}) {
+      for (const auto& p : all.*list) {
+        std::string sp = server_path(p);
+        bytes += sp.size() + 4;
+        (batch.*list).push_back(std::move(sp));
+        if (bytes >= max_batch_bytes) send();
+      }
+    }
+    if (bytes > 0) send();
+  }
+
   void run_connection() {
     const uint64_t generation = generation_;
     last_recv_ = last_send_ = Clock::now();
-    auto self = shared_from_this();
-    boost::fibers::fiber([self, generation] { self->heartbeat(generation); }).detach();
+    spawn([generation](Impl& impl) { impl.heartbeat(generation); });
     while (running_ && generation == generation_) {
       const auto frame = read_frame(Clock::time_point::max());
       if (!frame) return;
@@ -515,7 +558,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
         write(framed_request(wire::xid::ping, wire::OpCode::ping));
       }
       const auto next = std::min(last_send_ + ping_every, last_recv_ + read_timeout);
-      boost::this_fiber::sleep_until(std::max(next, now + std::chrono::milliseconds(1)));
+      pause_until(std::max(next, now + std::chrono::milliseconds(1)));
     }
   }
 
@@ -592,8 +635,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   void start_event_fiber() {
     if (event_fiber_running_) return;
     event_fiber_running_ = true;
-    auto self = shared_from_this();
-    boost::fibers::fiber([self] { self->event_loop(); }).detach();
+    spawn([](Impl& impl) {
+      impl.event_fiber_id_ = boost::this_fiber::get_id();
+      impl.event_loop();
+    });
   }
 
   void stop_event_fiber() {
@@ -612,6 +657,26 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       f();
     }
     event_fiber_running_ = false;
+    event_fiber_id_ = {};
+  }
+
+  // Runs `body(*this)` in a detached fiber that close() waits for.
+  template <class F>
+  void spawn(F body) {
+    ++live_fibers_;
+    auto self = shared_from_this();
+    boost::fibers::fiber([self, body = std::move(body)]() mutable {
+      body(*self);
+      --self->live_fibers_;
+      self->fibers_cv_.notify_all();
+    }).detach();
+  }
+
+  // Sleeps until `deadline`, or until close() or a dropped connection wakes
+  // the fiber early (callers re-check their loop condition).
+  void pause_until(Clock::time_point deadline) {
+    std::unique_lock lock(wake_mutex_);
+    wake_.wait_until(lock, deadline);
   }
 
   asio::io_context& io_;
@@ -653,6 +718,13 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   boost::fibers::mutex events_mutex_;
   boost::fibers::condition_variable events_cv_;
   bool event_fiber_running_ = false;
+  boost::fibers::fiber::id event_fiber_id_;
+
+  int live_fibers_ = 0;  // spawned and not yet ended
+  boost::fibers::mutex fibers_mutex_;
+  boost::fibers::condition_variable fibers_cv_;
+  boost::fibers::mutex wake_mutex_;
+  boost::fibers::condition_variable wake_;
   bool stop_events_ = false;
 };
 
@@ -707,8 +779,11 @@ Result<Empty> bare_reply(const wire::ReplyHeader& h, std::string_view) { return 
 
 Client::Client(Runtime& runtime, ClientOptions options) : impl_(std::make_shared<Impl>(runtime, std::move(options))) {}
 
+// close(), but no listener or watcher of this client runs once the destructor
+// has begun, not even for events queued before it: they usually capture
+// objects that die with the client.
 Client::~Client() {
-  if (impl_) impl_->close();
+  if (impl_) impl_->shutdown();
 }
 
 void Client::connect(std::chrono::milliseconds timeout, std::error_code& ec) { impl_->connect(timeout, ec); }

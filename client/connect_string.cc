@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "client/wire/path.h"
+
 namespace corral {
 
 std::optional<ConnectString> parse_connect_string(std::string_view text, std::string& error) {
@@ -12,9 +14,11 @@ std::optional<ConnectString> parse_connect_string(std::string_view text, std::st
     std::string_view chroot = text.substr(slash);
     while (chroot.size() > 1 && chroot.back() == '/') chroot.remove_suffix(1);
     if (chroot != "/") out.chroot = std::string(chroot);
-    if (out.chroot.find("//") != std::string::npos) {
-      error = "invalid chroot '" + out.chroot + "'";
-      return std::nullopt;
+    if (!out.chroot.empty()) {
+      if (const auto problem = wire::path_problem(out.chroot); !problem.empty()) {
+        error = "invalid chroot '" + out.chroot + "': " + std::string(problem);
+        return std::nullopt;
+      }
     }
   }
   std::size_t pos = 0;
@@ -48,6 +52,10 @@ std::optional<ConnectString> parse_connect_string(std::string_view text, std::st
     } else {
       const auto colon = item.rfind(':');
       hp.host = std::string(item.substr(0, colon));
+      if (hp.host.find(':') != std::string::npos) {
+        error = "an IPv6 address needs brackets ([addr]:port) in '" + std::string(item) + "'";
+        return std::nullopt;
+      }
       if (colon != std::string_view::npos) {
         port_text = item.substr(colon + 1);
         has_port = true;

@@ -24,6 +24,13 @@ boost::fibers::context* AsioScheduler::pick_next() noexcept {
 bool AsioScheduler::has_ready_fibers() const noexcept { return !ready_.empty(); }
 
 void AsioScheduler::suspend_until(std::chrono::steady_clock::time_point const& deadline) noexcept {
+  // notify()'s handler ran in pick_next()'s poll(), after the dispatcher last
+  // moved the remotely woken fibers to the ready queue: blocking now could
+  // strand them (the wake-up is consumed). Return, so the dispatcher looks again.
+  if (remote_wake_seen_) {
+    remote_wake_seen_ = false;
+    return;
+  }
   if (deadline != armed_) {
     armed_ = deadline;
     if (deadline == std::chrono::steady_clock::time_point::max()) {
@@ -37,11 +44,17 @@ void AsioScheduler::suspend_until(std::chrono::steady_clock::time_point const& d
   }
   ++blocking_waits_;
   io_.run_one();
+  remote_wake_seen_ = false;  // the dispatcher looks at the remote queue next
 }
 
 void AsioScheduler::notify() noexcept {
   if (!notified_.exchange(true)) {
-    asio::post(io_, [this] { notified_.store(false); });
+    asio::post(io_, [this] {
+      // An exchange (not a store) reads the flag the notifiers wrote, so what
+      // they pushed before notify() is visible to this thread from here on.
+      notified_.exchange(false, std::memory_order_acq_rel);
+      remote_wake_seen_ = true;
+    });
   }
 }
 

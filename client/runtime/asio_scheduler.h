@@ -9,7 +9,9 @@
 // blocks in the kernel (io_context::run_one) until a socket or timer handler
 // is ready, the earliest sleeping fiber's deadline passes (one steady_timer,
 // re-armed only when that deadline changes), or another thread wakes a fiber
-// here (notify() posts one no-op handler on the false->true edge of a flag).
+// here (notify() posts one handler on the false->true edge of a flag; should
+// that handler run in the non-blocking poll, the next suspend_until() returns
+// at once so the dispatcher picks up the remotely woken fibers first).
 // An idle client therefore sleeps instead of spinning, and a fiber made ready
 // by a handler runs in the same round.
 #pragma once
@@ -47,6 +49,9 @@ class AsioScheduler final : public boost::fibers::algo::algorithm {
   asio::steady_timer timer_;
   std::chrono::steady_clock::time_point armed_ = std::chrono::steady_clock::time_point::max();
   std::atomic<bool> notified_{false};
+  // Set by notify()'s handler, on this thread: a remote wake-up came since the
+  // dispatcher last checked its remote-ready queue.
+  bool remote_wake_seen_ = false;
   uint64_t blocking_waits_ = 0;
 };
 

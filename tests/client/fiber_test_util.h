@@ -1,0 +1,79 @@
+// Helpers for tests that run fibers on corral::Runtime: run a test body in a
+// fiber, wait for a condition from a fiber with a deadline, record watch and
+// state events in the order the client delivers them.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <boost/fiber/fiber.hpp>
+#include <boost/fiber/operations.hpp>
+#include <chrono>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "client/client.h"
+#include "client/runtime/runtime.h"
+#include "tests/support/wait.h"
+
+namespace corral::test {
+
+// Runs `body(runtime)` in a fiber of a fresh Runtime on this thread and
+// returns when it has. An exception escaping a fiber would terminate the
+// process; here it becomes a test failure.
+template <class F>
+void run_fibers(F&& body) {
+  Runtime runtime;
+  runtime.run([&] {
+    try {
+      body(runtime);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "uncaught exception: " << e.what();
+    }
+  });
+}
+
+// From a fiber: polls `pred` every `step` (the runtime keeps serving other
+// fibers and I/O meanwhile) until it holds or `timeout` passes.
+template <class Pred>
+bool fiber_wait_until(Pred&& pred, milliseconds timeout = default_timeout, milliseconds step = 2ms) {
+  const Deadline deadline(timeout);
+  for (;;) {
+    if (pred()) return true;
+    if (deadline.expired()) return false;
+    boost::this_fiber::sleep_for(std::min(step, deadline.remaining() + 1ms));
+  }
+}
+
+std::string_view event_name(wire::EventType type);
+std::string_view keeper_state_name(wire::KeeperState state);
+
+// Watch and state events as strings, in delivery order:
+//   "<tag> NodeDataChanged /path"      a watch event
+//   "<tag> None Expired"               a state event sent to a watcher
+//   "state connected"                  a session state change
+class EventLog {
+ public:
+  Watcher watcher(std::string tag = "w");
+  Client::StateListener listener();
+
+  const std::vector<std::string>& entries() const { return entries_; }
+  std::size_t size() const { return entries_.size(); }
+  // The entries that start with `prefix`.
+  std::vector<std::string> with_prefix(std::string_view prefix) const;
+  bool contains(std::string_view entry) const;
+  // Waits (from a fiber) until at least `n` entries are there.
+  bool wait_for_size(std::size_t n, milliseconds timeout = default_timeout) const;
+  bool wait_for(std::string_view entry, milliseconds timeout = default_timeout) const;
+  void clear() { entries_.clear(); }
+  // Fibers the callbacks ran on (one per entry).
+  const std::vector<boost::fibers::fiber::id>& fibers() const { return fibers_; }
+  std::string dump() const;
+
+ private:
+  void record(std::string entry);
+  std::vector<std::string> entries_;
+  std::vector<boost::fibers::fiber::id> fibers_;
+};
+
+}  // namespace corral::test
