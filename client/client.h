@@ -90,7 +90,7 @@ struct ClientOptions {
   std::chrono::milliseconds session_timeout{30000};
   // Resume this session instead of creating one (id and password).
   int64_t session_id = 0;
-  std::string session_password;
+  std::string session_password{};
   // After expiry, start a new session automatically (and report connected).
   bool renew_expired_session = false;
   // Seed for shuffling the server list (0: random).
