@@ -23,7 +23,9 @@ Runtime::Runtime() : io_(1), scheduler_(new runtime::AsioScheduler(io_)), previo
 }
 
 Runtime::~Runtime() {
-  install(new boost::fibers::algo::round_robin());
+  // At thread exit Boost.Fiber may already have torn down the thread's
+  // scheduler (a Runtime with static storage): then there is nothing to restore.
+  if (boost::fibers::context::active() != nullptr) install(new boost::fibers::algo::round_robin());
   current_runtime = previous_;
 }
 
