@@ -39,29 +39,33 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+// Appends `c`, with a control character written as an escape so a message
+// stays one printable line.
+void append_escaped(std::string& out, unsigned char c) {
+  if (c == '\n') {
+    out += "\\n";
+  } else if (c == '\r') {
+    out += "\\r";
+  } else if (c == '\t') {
+    out += "\\t";
+  } else if (c < ' ' || c == 0x7f) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += "\\x";
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  } else {
+    out += static_cast<char>(c);
+  }
+}
+
 // A value for a message: quoted, control characters escaped, long ones cut.
 std::string quote(std::string_view s) {
   constexpr std::size_t max_shown = 60;
   std::string out = "\"";
   for (std::size_t i = 0; i < s.size() && i < max_shown; ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < ' ' || c == 0x7f) {
-      static constexpr char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') out += '\\';
+    append_escaped(out, c);
   }
   if (s.size() > max_shown) out += "...";
   out += '"';
@@ -78,23 +82,7 @@ std::string voting_members_text(std::size_t n) {
 std::string one_line(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c < ' ' || c == 0x7f) {
-      static constexpr char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += ch;
-    }
-  }
+  for (char ch : s) append_escaped(out, static_cast<unsigned char>(ch));
   return out;
 }
 

@@ -6,16 +6,11 @@
 
 #include "client/wire/frame.h"
 #include "ensemble/core/reads.h"
+#include "ensemble/core/hex.h"
 
 namespace corral::ensemble {
 
 namespace {
-
-std::string hex(int64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 template <class T>
 std::string framed(const T& rec) {

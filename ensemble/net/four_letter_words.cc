@@ -1,4 +1,5 @@
 #include "ensemble/net/four_letter_words.h"
+#include "ensemble/core/hex.h"
 
 #include <cstdio>
 #include <map>
@@ -7,12 +8,6 @@
 namespace corral::ensemble {
 
 namespace {
-
-std::string hex(int64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string avg(int64_t total, uint64_t samples) {
   char buf[32];

@@ -329,22 +329,8 @@ SnapshotLoad FileSnapshotStore::load_newest_valid(const SnapshotCallbacks& callb
   return result;
 }
 
-SnapshotPurge FileSnapshotStore::purge(std::size_t retain_count) {
-  if (retain_count < kMinRetainCount) {
-    throw std::invalid_argument("snapshot purge must retain at least " +
-                                std::to_string(kMinRetainCount) + " snapshots");
-  }
-  SnapshotPurge result;
-  std::vector<int64_t> zxids = list();
-  if (zxids.empty()) return result;
-  const std::size_t keep = std::min(retain_count, zxids.size());
-  result.oldest_retained_zxid = zxids[keep - 1];
-  for (std::size_t i = zxids.size(); i > keep; --i) {
-    detail::remove_file(path_of(zxids[i - 1]));
-    result.removed.push_back(zxids[i - 1]);
-  }
-  if (!result.removed.empty()) detail::fsync_dir(dir_);
-  return result;
-}
+void FileSnapshotStore::remove_snapshot(int64_t zxid) { detail::remove_file(path_of(zxid)); }
+
+void FileSnapshotStore::after_removal() { detail::fsync_dir(dir_); }
 
 }  // namespace corral::storage

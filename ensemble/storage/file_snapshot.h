@@ -112,11 +112,14 @@ class FileSnapshotStore final : public SnapshotStore {
   // A SnapshotWriter into directory().
   std::unique_ptr<SnapshotSink> begin(int64_t zxid) override;
   SnapshotLoad load_newest_valid(const SnapshotCallbacks& callbacks) override;
-  SnapshotPurge purge(std::size_t retain_count) override;
 
   // `<data_dir>/corral-1`
   const std::filesystem::path& directory() const { return dir_; }
   std::filesystem::path path_of(int64_t zxid) const { return dir_ / SnapshotWriter::file_name(zxid); }
+
+ protected:
+  void remove_snapshot(int64_t zxid) override;
+  void after_removal() override;
 
  private:
   std::filesystem::path dir_;

@@ -76,22 +76,7 @@ SnapshotLoad MemorySnapshotStore::load_newest_valid(const SnapshotCallbacks& cal
   return result;
 }
 
-SnapshotPurge MemorySnapshotStore::purge(std::size_t retain_count) {
-  if (retain_count < kMinRetainCount) {
-    throw std::invalid_argument("snapshot purge must retain at least " +
-                                std::to_string(kMinRetainCount) + " snapshots");
-  }
-  SnapshotPurge result;
-  std::vector<int64_t> zxids = list();
-  if (zxids.empty()) return result;
-  const std::size_t keep = std::min(retain_count, zxids.size());
-  result.oldest_retained_zxid = zxids[keep - 1];
-  for (std::size_t i = zxids.size(); i > keep; --i) {
-    snapshots_->erase(zxids[i - 1]);
-    result.removed.push_back(zxids[i - 1]);
-  }
-  return result;
-}
+void MemorySnapshotStore::remove_snapshot(int64_t zxid) { snapshots_->erase(zxid); }
 
 void MemorySnapshotStore::corrupt(int64_t zxid) {
   auto it = snapshots_->find(zxid);

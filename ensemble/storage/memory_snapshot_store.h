@@ -24,13 +24,15 @@ class MemorySnapshotStore final : public SnapshotStore {
   std::vector<int64_t> list() const override;
   std::unique_ptr<SnapshotSink> begin(int64_t zxid) override;
   SnapshotLoad load_newest_valid(const SnapshotCallbacks& callbacks) override;
-  SnapshotPurge purge(std::size_t retain_count) override;
 
   // Marks a stored snapshot as damaged; loading it fails with CorruptionError
   // after handing out half of its nodes (as a truncated file would).
   void corrupt(int64_t zxid);
   // A stored snapshot, or nullptr.
   const Snapshot* find(int64_t zxid) const;
+
+ protected:
+  void remove_snapshot(int64_t zxid) override;
 
  private:
   std::shared_ptr<std::map<int64_t, Snapshot>> snapshots_ =

@@ -113,7 +113,13 @@ class SnapshotStore {
 
   // Deletes all but the newest `retain_count` snapshots. retain_count must be
   // at least kMinRetainCount (else std::invalid_argument).
-  virtual SnapshotPurge purge(std::size_t retain_count) = 0;
+  SnapshotPurge purge(std::size_t retain_count);
+
+ protected:
+  // Deletes one snapshot (purge() decides which).
+  virtual void remove_snapshot(int64_t zxid) = 0;
+  // Called once after purge() removed at least one (e.g. to sync the directory).
+  virtual void after_removal() {}
 };
 
 }  // namespace corral::storage
