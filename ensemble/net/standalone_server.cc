@@ -129,6 +129,7 @@ void StandaloneServer::recover() {
 
   storage::FileTxnLog::Options options;
   if (config_.pre_alloc_size_kb > 0) options.preallocate_bytes = static_cast<uint64_t>(config_.pre_alloc_size_bytes());
+  options.force_sync = config_.force_sync;
   auto txn_log = std::make_unique<storage::FileTxnLog>(config_.data_log_dir, options);
   const uint64_t replayed = txn_log->replay(snapshot_zxid, [&](const proto::Txn& txn) { core_.replay(txn); });
   core_.start(now_ms());
@@ -213,9 +214,31 @@ bool StandaloneServer::on_frame(uint64_t conn, std::string_view frame) {
   if (first) {
     // Still waiting unless apply_effects() saw resume_reading.
     auto w = awaiting_handshake_.find(conn);
-    return w == awaiting_handshake_.end() || !w->second;
+    if (w != awaiting_handshake_.end() && w->second) return false;
+  }
+  if (over_outstanding_limit()) {
+    // globalOutstandingLimit: stop reading from this client until the log
+    // catches up (on_synced resumes it), as ZooKeeper throttles.
+    throttled_.insert(conn);
+    return false;
   }
   return true;
+}
+
+bool StandaloneServer::over_outstanding_limit() const {
+  return config_.global_outstanding_limit > 0 &&
+         core_.outstanding_txns() >= static_cast<std::size_t>(config_.global_outstanding_limit);
+}
+
+void StandaloneServer::resume_throttled() {
+  if (throttled_.empty() || over_outstanding_limit()) return;
+  const auto ids = std::exchange(throttled_, {});
+  for (uint64_t id : ids) {
+    if (auto it = connections_.find(id); it != connections_.end()) {
+      const auto conn = it->second;
+      conn->resume();
+    }
+  }
 }
 
 void StandaloneServer::on_closed(uint64_t conn) {
@@ -225,6 +248,7 @@ void StandaloneServer::on_closed(uint64_t conn) {
   if (int& count = per_ip_[keep->remote_ip()]; --count <= 0) per_ip_.erase(keep->remote_ip());
   connections_.erase(it);
   awaiting_handshake_.erase(conn);
+  throttled_.erase(conn);
   core_.connection_closed(conn, now_ms());
   apply_effects();
 }
@@ -254,6 +278,7 @@ std::string StandaloneServer::on_four_letter_word(std::string_view word) {
 void StandaloneServer::on_synced(int64_t zxid) {
   core_.synced(zxid, now_ms());
   apply_effects();
+  resume_throttled();
   maybe_snapshot();
 }
 

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "client/runtime/asio.h"
 #include "ensemble/config/config.h"
@@ -45,6 +46,8 @@ class StandaloneServer {
   void accept();
   void on_accepted(asio::ip::tcp::socket socket);
   bool on_frame(uint64_t conn, std::string_view frame);
+  bool over_outstanding_limit() const;
+  void resume_throttled();
   std::string on_four_letter_word(std::string_view word);
   void on_closed(uint64_t conn);
   void on_synced(int64_t zxid);
@@ -71,6 +74,7 @@ class StandaloneServer {
   ClientConnection::Handler handler_;
   std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> connections_;
   std::unordered_map<uint64_t, bool> awaiting_handshake_;
+  std::unordered_set<uint64_t> throttled_;  // stopped reading: too many txns outstanding
   std::map<std::string, int> per_ip_;
   uint64_t next_conn_ = 1;
   uint64_t applied_at_last_snapshot_ = 0;

@@ -355,7 +355,7 @@ void FileTxnLog::sync() {
   try {
     if (open_.is_open()) {
       flush_buffer();
-      open_.fdatasync();
+      if (options_.force_sync) open_.fdatasync();
     }
     if (dir_dirty_) {
       detail::fsync_dir(dir_);

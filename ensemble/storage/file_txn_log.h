@@ -83,6 +83,10 @@ class FileTxnLog final : public TxnLog {
     uint64_t preallocate_bytes = uint64_t{64} << 20;
     // Buffered appends are written (not synced) once they reach this size.
     std::size_t write_buffer_bytes = std::size_t{1} << 20;
+    // zoo.cfg forceSync: false makes sync() write without fdatasync, so an
+    // acknowledged write can be lost to a power failure (not to a crash of
+    // the process). For tests and benchmarks that choose speed over that.
+    bool force_sync = true;
   };
 
   // A record's payload is at most this big; append() refuses larger txns.

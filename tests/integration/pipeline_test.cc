@@ -221,5 +221,42 @@ TEST_F(PipelineTest, RawBurstOfTenThousandRequestsIsAnsweredInOrder) {
   }
 }
 
+// globalOutstandingLimit: with a limit far below the burst, the server stops
+// reading from the client while the log catches up, and resumes; every write
+// is still answered, in order, and applied.
+class ThrottledPipelineTest : public ServerTest {
+ protected:
+  void configure(ServerOptions& o) override { o.extra["globalOutstandingLimit"] = "8"; }
+};
+
+TEST_F(ThrottledPipelineTest, ABurstFarOverTheLimitIsAnsweredInOrder) {
+  auto s = raw();
+  ASSERT_EQ(s->call(w::OpCode::create, w::CreateRequest{"/t", "", {{w::perms::all, {"world", "anyone"}}}, 0}).err(),
+            Error::ok);
+  constexpr int n = 2000;
+  std::string burst;
+  for (int i = 0; i < n; ++i) {
+    burst += request_frame(5000 + i, w::OpCode::create,
+                           w::encode_to_string(w::CreateRequest{"/t/" + std::to_string(i), "",
+                                                                {{w::perms::all, {"world", "anyone"}}}, 0}));
+  }
+  std::thread writer([&] { s->connection().send_bytes(burst); });
+  int answered = 0;
+  for (int i = 0; i < n; ++i) {
+    auto r = s->read_reply();
+    if (!r) break;
+    EXPECT_EQ(r->header.xid, 5000 + i);
+    EXPECT_EQ(r->err(), Error::ok);
+    ++answered;
+  }
+  writer.join();
+  ASSERT_EQ(answered, n);
+  auto c = connect();
+  std::vector<std::string> kids;
+  ASSERT_EQ(c->children("/t", &kids), ZOK);
+  EXPECT_EQ(kids.size(), static_cast<std::size_t>(n));
+  expect_serving();
+}
+
 }  // namespace
 }  // namespace corral::test
