@@ -5,6 +5,7 @@
 #include <boost/fiber/operations.hpp>
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <random>
 
 #include "client/connect_string.h"
@@ -262,7 +263,18 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   const std::string& password() const { return password_; }
   int32_t negotiated_ms() const { return negotiated_ms_; }
   int64_t last_zxid() const { return last_zxid_; }
-  void add_listener(StateListener l) { listeners_.push_back(std::move(l)); }
+  uint64_t add_listener(StateListener l) {
+    const uint64_t id = ++last_listener_id_;
+    listeners_.emplace(id, std::move(l));
+    return id;
+  }
+  void remove_listener(uint64_t id) { listeners_.erase(id); }
+
+  bool wait_connected(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(state_mutex_);
+    state_cv_.wait_until(lock, deadline, [&] { return connected() || terminal(); });
+    return connected();
+  }
 
  private:
   struct Pending {
@@ -305,8 +317,11 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       state_ = s;
     }
     state_cv_.notify_all();
-    for (const auto& l : listeners_) {
-      enqueue_event([l, s] { l(s); });
+    for (const auto& [id, l] : listeners_) {
+      // Looked up again when delivered: a listener removed meanwhile is not called.
+      enqueue_event([this, listener_id = id, s] {
+        if (auto it = listeners_.find(listener_id); it != listeners_.end()) it->second(s);
+      });
     }
   }
 
@@ -712,7 +727,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   std::deque<std::shared_ptr<boost::fibers::promise<Result<Empty>>>> auth_waiters_;
   std::vector<std::pair<std::string, std::string>> auths_;
   WatchTable watches_;
-  std::vector<StateListener> listeners_;
+  std::map<uint64_t, StateListener> listeners_;
+  uint64_t last_listener_id_ = 0;
 
   std::deque<std::function<void()>> events_;
   boost::fibers::mutex events_mutex_;
@@ -803,7 +819,9 @@ std::chrono::milliseconds Client::negotiated_timeout() const {
   return std::chrono::milliseconds(impl_->negotiated_ms());
 }
 int64_t Client::last_zxid() const { return impl_->last_zxid(); }
-void Client::add_state_listener(StateListener listener) { impl_->add_listener(std::move(listener)); }
+uint64_t Client::add_state_listener(StateListener listener) { return impl_->add_listener(std::move(listener)); }
+void Client::remove_state_listener(uint64_t id) { impl_->remove_listener(id); }
+bool Client::wait_connected(std::chrono::steady_clock::time_point deadline) { return impl_->wait_connected(deadline); }
 void Client::drop_connection() { impl_->drop_connection(); }
 
 boost::fibers::future<Result<Created>> Client::async_create(std::string_view path, std::string_view data,

@@ -166,7 +166,12 @@ class Client {
   std::chrono::milliseconds negotiated_timeout() const;
   int64_t last_zxid() const;
   // Listeners see every state change in order, on the client's event fiber.
-  void add_state_listener(StateListener listener);
+  // The id removes the listener again; a removed listener is never called.
+  uint64_t add_state_listener(StateListener listener);
+  void remove_state_listener(uint64_t id);
+  // Blocks the fiber until the session is connected (true), or it ended or
+  // `deadline` passed (false). Starts nothing: connect() does that.
+  bool wait_connected(std::chrono::steady_clock::time_point deadline);
   // Drops the TCP connection without ending the session (for tests and
   // for moving to another server): the client reconnects on its own.
   void drop_connection();

@@ -1,0 +1,79 @@
+#include "recipes/lock.h"
+
+namespace corral::recipes {
+
+Lock::Lock(Client& client, std::string path) : internals_(client, std::move(path), "lock-") {
+  state_listener_ = client.add_state_listener([this](SessionState s) {
+    if (holdings_.empty()) return;
+    if (s == SessionState::suspended || s == SessionState::expired) {
+      for (const auto& l : lost_listeners_) l(s);
+    }
+  });
+}
+
+Lock::~Lock() {
+  internals_.client().remove_state_listener(state_listener_);
+  if (auto it = holdings_.find(boost::this_fiber::get_id()); it != holdings_.end()) {
+    std::error_code ignored;
+    internals_.release(it->second.path, ignored);
+  }
+}
+
+bool Lock::acquire(Clock::time_point deadline, std::error_code& ec) {
+  const auto me = boost::this_fiber::get_id();
+  if (auto it = holdings_.find(me); it != holdings_.end()) {
+    ++it->second.count;
+    ec.clear();
+    return true;
+  }
+  std::string path = internals_.acquire(deadline, {}, ec);
+  if (ec) return false;
+  holdings_[me] = Holding{std::move(path), 1};
+  return true;
+}
+
+void Lock::release(std::error_code& ec) {
+  const auto it = holdings_.find(boost::this_fiber::get_id());
+  if (it == holdings_.end()) {
+    ec = std::make_error_code(std::errc::operation_not_permitted);
+    return;
+  }
+  if (--it->second.count > 0) {
+    ec.clear();
+    return;
+  }
+  const std::string path = std::move(it->second.path);
+  holdings_.erase(it);
+  internals_.release(path, ec);
+}
+
+void Lock::lock() {
+  std::error_code ec;
+  if (!acquire(Clock::time_point::max(), ec)) throw std::system_error(ec, "lock " + internals_.base_path());
+}
+
+bool Lock::try_lock() { return try_lock_until(Clock::now()); }
+
+void Lock::unlock() {
+  std::error_code ec;
+  release(ec);
+  if (ec) throw std::system_error(ec, "unlock " + internals_.base_path());
+}
+
+bool Lock::held_by_this_fiber() const { return holdings_.count(boost::this_fiber::get_id()) > 0; }
+
+std::string Lock::our_path() const {
+  const auto it = holdings_.find(boost::this_fiber::get_id());
+  return it == holdings_.end() ? std::string() : it->second.path;
+}
+
+std::vector<std::string> Lock::participants() {
+  std::error_code ec;
+  auto out = internals_.participants(ec);
+  if (ec) throw std::system_error(ec, "participants of " + internals_.base_path());
+  return out;
+}
+
+void Lock::on_lost(std::function<void(SessionState)> listener) { lost_listeners_.push_back(std::move(listener)); }
+
+}  // namespace corral::recipes

@@ -1,0 +1,100 @@
+#include "recipes/znodes.h"
+
+#include <algorithm>
+#include <random>
+
+namespace corral::recipes {
+
+std::string join(std::string_view parent, std::string_view child) {
+  std::string out(parent);
+  if (out.empty() || out.back() != '/') out.push_back('/');
+  out.append(child);
+  return out;
+}
+
+void ensure_path(Client& client, std::string_view path, std::error_code& ec) {
+  ec.clear();
+  if (client.exists(path, {}, ec) || ec) return;
+  std::size_t pos = 1;
+  while (pos <= path.size()) {
+    const auto end = std::min(path.find('/', pos), path.size());
+    const std::string_view prefix = path.substr(0, end);
+    CreateOptions container;
+    container.container = true;
+    client.create(prefix, {}, container, ec);
+    if (ec == Error::nodeExists) ec.clear();
+    if (ec) return;
+    pos = end + 1;
+  }
+}
+
+std::string new_protected_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const uint64_t hi = (rng() & 0xffffffffffff0fffull) | 0x0000000000004000ull;  // version 4
+  const uint64_t lo = (rng() & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // variant 10
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffull));
+  return buf;
+}
+
+std::string protected_prefix(std::string_view id) { return "_c_" + std::string(id) + "-"; }
+
+std::string_view strip_protection(std::string_view name) {
+  constexpr std::size_t prefix_length = 3 + 36 + 1;  // "_c_" + uuid + "-"
+  if (name.size() > prefix_length && name.starts_with("_c_") && name[prefix_length - 1] == '-') {
+    return name.substr(prefix_length);
+  }
+  return name;
+}
+
+std::string_view sort_key(std::string_view name, std::string_view lock_name) {
+  const auto at = name.rfind(lock_name);
+  return at == std::string_view::npos ? name : name.substr(at + lock_name.size());
+}
+
+std::vector<std::string> sorted_by_sequence(std::vector<std::string> children, std::string_view lock_name) {
+  std::erase_if(children, [&](const std::string& c) { return c.find(lock_name) == std::string::npos; });
+  std::stable_sort(children.begin(), children.end(), [&](const std::string& a, const std::string& b) {
+    return sort_key(a, lock_name) < sort_key(b, lock_name);
+  });
+  return children;
+}
+
+std::string protected_create(Client& client, std::string_view parent, std::string_view name, std::string_view data,
+                             CreateMode mode, Clock::time_point deadline, std::error_code& ec) {
+  const std::string prefix = protected_prefix(new_protected_id());
+  const std::string path = join(parent, prefix + std::string(name));
+  CreateOptions options;
+  options.mode = mode;
+  for (bool first = true;; first = false) {
+    if (!first) {
+      // The last try may have created the node: find it by its protected id.
+      if (!client.wait_connected(deadline)) {
+        ec = Clock::now() >= deadline ? Error::operationTimeout : Error::sessionExpired;
+        return {};
+      }
+      auto kids = client.children(parent, {}, ec);
+      if (ec == Error::connectionLoss) continue;
+      if (ec && ec != Error::noNode) return {};
+      for (const auto& k : kids.names) {
+        if (k.starts_with(prefix)) {
+          ec.clear();
+          return join(parent, k);
+        }
+      }
+    }
+    auto created = client.create(path, data, options, ec);
+    if (ec == Error::noNode) {  // the parent (a container) went away: make it again
+      ensure_path(client, parent, ec);
+      if (ec) return {};
+      created = client.create(path, data, options, ec);
+    }
+    if (ec == Error::connectionLoss) continue;
+    if (ec) return {};
+    return created.path;
+  }
+}
+
+}  // namespace corral::recipes
