@@ -30,7 +30,9 @@ ZabLeader::ZabLeader(LeaderConfig config, LeaderHistory history, int64_t now_ms)
       last_synced_(history_.logged_unapplied.empty() ? history_.last_applied_zxid
                                                      : history_.logged_unapplied.back().zxid()),
       last_ping_ms_(now_ms) {
-  for (auto& txn : history_.applied_tail) committed_.push_back(std::move(txn));
+  const std::size_t skip =
+      history_.applied_tail.size() > config_.committed_window ? history_.applied_tail.size() - config_.committed_window : 0;
+  for (std::size_t i = skip; i < history_.applied_tail.size(); ++i) committed_.push_back(std::move(history_.applied_tail[i]));
   history_.applied_tail.clear();
   maybe_set_epoch();  // a one-voter ensemble needs nobody else
 }
@@ -42,6 +44,8 @@ void ZabLeader::send(PeerId to, proto::LearnerMessage m) { effects_.push_back(ef
 void ZabLeader::note(std::string line) { effects_.push_back(effect::Note{std::move(line)}); }
 
 void ZabLeader::step_down(std::string reason) {
+  if (stepped_down_) return;
+  stepped_down_ = true;
   note("leader steps down: " + reason);
   effects_.push_back(effect::StepDown{std::move(reason)});
 }
@@ -194,7 +198,7 @@ void ZabLeader::on_snapshot_sent(PeerId peer, int64_t zxid) {
 }
 
 void ZabLeader::maybe_establish() {
-  if (established_ || !syncing_started_ || !own_new_leader_ack_) return;
+  if (established_ || stepped_down_ || !syncing_started_ || !own_new_leader_ack_) return;
   std::size_t acked = 1;
   for (const auto& [peer, l] : learners_) {
     if (l.voter && l.acked_new_leader) ++acked;
@@ -217,6 +221,7 @@ void ZabLeader::maybe_establish() {
 // ---- broadcast ---------------------------------------------------------------------
 
 void ZabLeader::propose(proto::Txn txn) {
+  if (stepped_down_) return;
   const int64_t zxid = txn.zxid();
   next_counter_ = (zxid & 0xffffffffLL) + 1;
   effects_.push_back(effect::Append{txn});
@@ -227,13 +232,13 @@ void ZabLeader::propose(proto::Txn txn) {
 }
 
 void ZabLeader::on_synced(int64_t zxid, int64_t) {
+  if (stepped_down_) return;
   last_synced_ = std::max(last_synced_, zxid);
   try_commit();
 }
 
 void ZabLeader::ack(PeerId from, int64_t zxid) {
-  if (!is_voter(from)) return;
-  if (epoch_decided_ && zxid == make_zxid(epoch_, 0)) {
+  if (epoch_decided_ && zxid == make_zxid(epoch_, 0)) {  // NEWLEADER (observers too; only voters count)
     auto it = learners_.find(from);
     if (it == learners_.end()) return;
     it->second.acked_new_leader = true;
@@ -246,6 +251,7 @@ void ZabLeader::ack(PeerId from, int64_t zxid) {
     maybe_establish();
     return;
   }
+  if (!is_voter(from)) return;
   auto it = outstanding_.find(zxid);
   if (it == outstanding_.end()) return;  // already committed: a late ack
   it->second.acks.insert(from);
@@ -311,6 +317,7 @@ void ZabLeader::on_disconnected(PeerId peer, int64_t) {
 }
 
 void ZabLeader::on_message(PeerId peer, const proto::LearnerMessage& m, int64_t now_ms) {
+  if (stepped_down_) return;
   auto it = learners_.find(peer);
   if (it == learners_.end()) return;
   Learner& l = it->second;
@@ -379,6 +386,7 @@ std::vector<PeerId> ZabLeader::synced_voters() const {
 }
 
 void ZabLeader::tick(int64_t now_ms) {
+  if (stepped_down_) return;
   const int64_t tick = config_.timing.tick_ms;
   if (!established_ && now_ms - started_ms_ > int64_t{config_.timing.init_limit} * tick) {
     step_down("no quorum synced within initLimit");

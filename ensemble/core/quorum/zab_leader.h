@@ -122,6 +122,7 @@ class ZabLeader {
   bool syncing_started_ = false;
   bool own_new_leader_ack_ = false;  // the leader's own NEWLEADER vote (its log durable)
   bool established_ = false;
+  bool stepped_down_ = false;  // inputs are ignored from then on
   int64_t next_counter_ = 1;
   int64_t last_committed_ = 0;
   int64_t last_synced_ = 0;          // local log durable up to here
