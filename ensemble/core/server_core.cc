@@ -27,6 +27,13 @@ void stamp_zxid(std::string& frame, int64_t zxid) {
   for (int k = 0; k < 8; ++k) frame[8 + k] = static_cast<char>(static_cast<uint64_t>(zxid) >> (56 - 8 * k));
 }
 
+proto::SessionTouch touch_of(int64_t session, int32_t timeout_ms) {
+  proto::SessionTouch t;
+  t.set_session_id(session);
+  t.set_timeout_ms(timeout_ms);
+  return t;
+}
+
 void record_latency(int64_t& min, int64_t& max, int64_t& total, uint64_t& samples, int64_t latency) {
   if (samples == 0 || latency < min) min = latency;
   max = std::max(max, latency);
@@ -232,11 +239,30 @@ void ServerCore::handshake(ConnId conn, Connection& c, std::string_view frame, i
     close_connection(conn);
     return;
   }
+  if (role_ == Role::inactive) {
+    effects_.log_lines.push_back("closing connection from " + c.remote_ip + ": this server is not serving (no quorum)");
+    close_connection(conn);
+    return;
+  }
   const int32_t timeout = negotiate_timeout(req.timeOut);
   c.handshaken = true;  // further frames are requests; the shell holds them until resume_reading
   if (req.sessionId == 0) {
     const int64_t id = new_session_id();
     const std::string password = new_password();
+    if (role_ == Role::learner) {
+      // The leader logs the new session; we answer the client when it commits.
+      proto::CreateSession cs;
+      cs.set_session_id(id);
+      cs.set_timeout_ms(timeout);
+      cs.set_password(password);
+      proto::ForwardedRequest f;
+      f.set_session_id(id);
+      f.set_type(static_cast<int32_t>(wire::OpCode::createSession));
+      f.set_payload(cs.SerializeAsString());
+      effects_.forward.push_back(std::move(f));
+      pending_handshakes_[id] = conn;
+      return;
+    }
     submit(prep_.create_session(prep_context(0, 0, now, &c.ids), id, timeout, password), 0, conn, timeout);
     ++next_zxid_;
     return;
@@ -258,6 +284,7 @@ void ServerCore::handshake(ConnId conn, Connection& c, std::string_view frame, i
   c.session = req.sessionId;
   c.stats.session = req.sessionId;
   c.stats.timeout_ms = session.timeout_ms;
+  if (role_ == Role::learner) effects_.touches.push_back(touch_of(req.sessionId, session.timeout_ms));
   send(conn, framed(wire::ConnectResponse{0, session.timeout_ms, req.sessionId, session.password, false}));
   effects_.io.push_back(Effect{Effect::Kind::resume_reading, conn, {}});
 }
@@ -300,6 +327,7 @@ void ServerCore::request(ConnId conn, Connection& c, std::string_view frame, int
   }
   Session& s = sit->second;
   s.deadline_ms = now + s.timeout_ms;
+  if (role_ == Role::learner) effects_.touches.push_back(touch_of(c.session, s.timeout_ms));
   const auto op = static_cast<wire::OpCode>(h.type);
   c.stats.last_cxid = h.xid;
   c.stats.last_op = op_name(op);
@@ -314,10 +342,23 @@ void ServerCore::request(ConnId conn, Connection& c, std::string_view frame, int
     q.reply = reply_frame(h.xid, Error::sessionExpired, {});
   } else if (op == wire::OpCode::closeSession) {
     s.closing = true;
-    q.zxid = next_zxid_;
     q.close_after = true;
-    submit(prep_.close_session(prep_context(c.session, h.xid, now, &c.ids), c.session), c.session);
-    ++next_zxid_;
+    if (role_ == Role::learner) {
+      q.remote = true;
+      forward(c, h.xid, op, payload);
+    } else {
+      q.zxid = next_zxid_;
+      submit(prep_.close_session(prep_context(c.session, h.xid, now, &c.ids), c.session), c.session);
+      ++next_zxid_;
+    }
+  } else if (op == wire::OpCode::sync && role_ == Role::learner) {
+    // Answered (as a read) once everything the leader committed before it is applied here.
+    q.payload.assign(payload);
+    q.remote = true;
+    proto::SyncRequest sr;
+    sr.set_session_id(c.session);
+    sr.set_cxid(h.xid);
+    effects_.forward_syncs.push_back(std::move(sr));
   } else if (is_write_op(op)) {
     write_request(conn, c, s, h, payload, now);
     return;
@@ -339,11 +380,8 @@ void ServerCore::request(ConnId conn, Connection& c, std::string_view frame, int
   drain(c.session, now);
 }
 
-void ServerCore::write_request(ConnId conn, Connection& c, Session& s, const wire::RequestHeader& h,
-                               std::string_view payload, int64_t now) {
-  const auto op = static_cast<wire::OpCode>(h.type);
-  const PrepContext ctx = prep_context(c.session, h.xid, now, &c.ids);
-  Queued q{conn, h.xid, op, now};
+PrepResult ServerCore::prep_write(wire::OpCode op, std::string_view payload, const PrepContext& ctx,
+                                  std::vector<wire::OpCode>* multi_types) {
   PrepResult result = Error::marshallingError;
   switch (op) {
     case wire::OpCode::create:
@@ -388,7 +426,9 @@ void ServerCore::write_request(ConnId conn, Connection& c, Session& s, const wir
         return o.type == wire::OpCode::getData || o.type == wire::OpCode::getChildren;
       };
       if (wire::decode_from(payload, req) && std::none_of(req.ops.begin(), req.ops.end(), is_read)) {
-        for (const auto& o : req.ops) q.multi_types.push_back(o.type);
+        if (multi_types) {
+          for (const auto& o : req.ops) multi_types->push_back(o.type);
+        }
         result = prep_.multi(ctx, req);
       }
       break;
@@ -396,6 +436,49 @@ void ServerCore::write_request(ConnId conn, Connection& c, Session& s, const wir
     default:
       break;
   }
+  return result;
+}
+
+std::string ServerCore::failure_reply(int32_t xid, const PrepResult& result) const {
+  if (auto* failure = std::get_if<MultiFailure>(&result)) {
+    wire::MultiResponse out;
+    for (const Error e : failure->codes) out.results.push_back({wire::OpCode::error, static_cast<int32_t>(e), {}, {}, {}, {}});
+    return reply_frame(xid, Error::ok, wire::encode_to_string(out));
+  }
+  return reply_frame(xid, std::get<Error>(result), {});
+}
+
+void ServerCore::forward(const Connection& c, int32_t xid, wire::OpCode op, std::string_view payload) {
+  proto::ForwardedRequest f;
+  f.set_session_id(c.session);
+  f.set_cxid(xid);
+  f.set_type(static_cast<int32_t>(op));
+  f.set_payload(std::string(payload));
+  for (const auto& id : c.ids) {
+    auto* a = f.add_auth();
+    a->set_scheme(id.scheme);
+    a->set_id(id.id);
+  }
+  effects_.forward.push_back(std::move(f));
+}
+
+void ServerCore::write_request(ConnId conn, Connection& c, Session& s, const wire::RequestHeader& h,
+                               std::string_view payload, int64_t now) {
+  const auto op = static_cast<wire::OpCode>(h.type);
+  Queued q{conn, h.xid, op, now};
+  if (role_ == Role::learner) {
+    if (op == wire::OpCode::multi) {
+      wire::MultiRequest req;
+      if (wire::decode_from(payload, req)) {
+        for (const auto& o : req.ops) q.multi_types.push_back(o.type);
+      }
+    }
+    q.remote = true;
+    s.queue.push_back(std::move(q));
+    forward(c, h.xid, op, payload);
+    return;
+  }
+  PrepResult result = prep_write(op, payload, prep_context(c.session, h.xid, now, &c.ids), &q.multi_types);
   if (auto* txn = std::get_if<proto::Txn>(&result)) {
     q.zxid = next_zxid_++;
     s.queue.push_back(std::move(q));
@@ -403,13 +486,7 @@ void ServerCore::write_request(ConnId conn, Connection& c, Session& s, const wir
     return;
   }
   q.ready = true;
-  if (auto* failure = std::get_if<MultiFailure>(&result)) {
-    wire::MultiResponse out;
-    for (const Error e : failure->codes) out.results.push_back({wire::OpCode::error, static_cast<int32_t>(e), {}, {}, {}, {}});
-    q.reply = reply_frame(h.xid, Error::ok, wire::encode_to_string(out));
-  } else {
-    q.reply = reply_frame(h.xid, std::get<Error>(result), {});
-  }
+  q.reply = failure_reply(h.xid, result);
   s.queue.push_back(std::move(q));
   drain(c.session, now);
 }
@@ -429,45 +506,154 @@ void ServerCore::synced(int64_t zxid, int64_t now_ms) {
   }
 }
 
-void ServerCore::apply(const InFlight& f, int64_t now) {
+void ServerCore::apply(const InFlight& f, int64_t now) { apply_txn(f.txn, f.session, f.handshake_conn, now); }
+
+void ServerCore::apply_txn(const proto::Txn& txn, int64_t session, ConnId handshake_conn, int64_t now) {
   std::vector<OpResult> results;
   std::vector<WatchTrigger> triggers;
-  tree_.apply(f.txn, results, triggers);
-  prep_.applied(f.txn.zxid());
+  tree_.apply(txn, results, triggers);
+  prep_.applied(txn.zxid());
   ++applied_count_;
 
   std::vector<Notification> notes;
   for (const auto& t : triggers) watches_.fire(t, notes);
   notify(notes);
 
-  for (const auto& op : f.txn.ops()) {
+  for (const auto& op : txn.ops()) {
     if (op.has_create_session()) {
       const auto& cs = op.create_session();
       Session s{cs.timeout_ms(), cs.password(), now + cs.timeout_ms(), 0, false, {}};
-      auto c = connections_.find(f.handshake_conn);
+      if (auto pending = pending_handshakes_.find(cs.session_id()); pending != pending_handshakes_.end()) {
+        handshake_conn = pending->second;
+        pending_handshakes_.erase(pending);
+      }
+      auto c = connections_.find(handshake_conn);
       if (c != connections_.end()) {
-        s.conn = f.handshake_conn;
+        s.conn = handshake_conn;
         c->second.session = cs.session_id();
         c->second.stats.session = cs.session_id();
         c->second.stats.timeout_ms = cs.timeout_ms();
       }
       sessions_[cs.session_id()] = std::move(s);
-      effects_.log_lines.push_back("established session " + hex(cs.session_id()) + " with negotiated timeout " +
-                                   std::to_string(cs.timeout_ms()) + " ms");
       if (c != connections_.end()) {
-        send(f.handshake_conn, framed(wire::ConnectResponse{0, cs.timeout_ms(), cs.session_id(), cs.password(), false}));
-        effects_.io.push_back(Effect{Effect::Kind::resume_reading, f.handshake_conn, {}});
+        effects_.log_lines.push_back("established session " + hex(cs.session_id()) + " with negotiated timeout " +
+                                     std::to_string(cs.timeout_ms()) + " ms");
+        send(handshake_conn, framed(wire::ConnectResponse{0, cs.timeout_ms(), cs.session_id(), cs.password(), false}));
+        effects_.io.push_back(Effect{Effect::Kind::resume_reading, handshake_conn, {}});
       }
     }
   }
 
-  if (auto s = sessions_.find(f.session); s != sessions_.end()) {
-    finish_write(s->second, f.txn, results);
-    drain(f.session, now);
+  if (auto s = sessions_.find(session); s != sessions_.end()) {
+    finish_write(s->second, txn, results);
+    drain(session, now);
   }
-  for (const auto& op : f.txn.ops()) {
+  for (const auto& op : txn.ops()) {
     if (op.has_close_session()) forget_session(op.close_session().session_id());
   }
+}
+
+// ---- ensemble ------------------------------------------------------------------------
+
+void ServerCore::set_role(Role role, int64_t next_zxid) {
+  if (role != role_) {
+    std::vector<ConnId> all;
+    for (const auto& [id, c] : connections_) all.push_back(id);
+    for (ConnId id : all) close_connection(id);
+    pending_handshakes_.clear();
+  }
+  role_ = role;
+  if (role == Role::leader) next_zxid_ = next_zxid;
+}
+
+void ServerCore::committed(const proto::Txn& txn, int64_t now_ms) {
+  // A learner's request completes by the commit of its txn: find it by cxid.
+  if (auto s = sessions_.find(txn.session_id()); s != sessions_.end() && txn.session_id() != 0) {
+    for (auto& q : s->second.queue) {
+      if (q.remote && q.zxid == 0 && q.xid == txn.cxid() && q.op != wire::OpCode::sync) {
+        q.zxid = txn.zxid();
+        q.remote = false;
+        break;
+      }
+    }
+  }
+  apply_txn(txn, txn.session_id(), 0, now_ms);
+}
+
+void ServerCore::refused(const proto::Refusal& refusal, int64_t now_ms) {
+  auto s = sessions_.find(refusal.session_id());
+  if (s == sessions_.end()) return;
+  for (auto& q : s->second.queue) {
+    if (!q.remote || q.xid != refusal.cxid()) continue;
+    q.remote = false;
+    q.ready = true;
+    if (refusal.multi_codes_size() > 0) {
+      MultiFailure failure;
+      for (int32_t code : refusal.multi_codes()) failure.codes.push_back(static_cast<Error>(code));
+      q.reply = failure_reply(q.xid, failure);
+    } else {
+      q.reply = failure_reply(q.xid, static_cast<Error>(refusal.err()));
+    }
+    break;
+  }
+  drain(refusal.session_id(), now_ms);
+}
+
+void ServerCore::sync_done(const proto::SyncDone& done, int64_t now_ms) {
+  auto s = sessions_.find(done.session_id());
+  if (s == sessions_.end()) return;
+  for (auto& q : s->second.queue) {
+    if (q.remote && q.op == wire::OpCode::sync && q.xid == done.cxid()) {
+      q.remote = false;  // answered as a read when its turn comes
+      break;
+    }
+  }
+  drain(done.session_id(), now_ms);
+}
+
+void ServerCore::remote_request(uint32_t from, const proto::ForwardedRequest& request, int64_t now_ms) {
+  const auto op = static_cast<wire::OpCode>(request.type());
+  AuthIds ids;
+  for (const auto& a : request.auth()) ids.push_back(wire::Id{a.scheme(), a.id()});
+  const PrepContext ctx = prep_context(request.session_id(), request.cxid(), now_ms, &ids);
+  PrepResult result = Error::marshallingError;
+  if (op == wire::OpCode::createSession) {
+    proto::CreateSession cs;
+    if (cs.ParseFromString(request.payload())) {
+      result = prep_.create_session(ctx, cs.session_id(), cs.timeout_ms(), cs.password());
+    }
+  } else if (op == wire::OpCode::closeSession) {
+    auto s = sessions_.find(request.session_id());
+    if (s == sessions_.end() || s->second.closing) {
+      result = Error::sessionExpired;
+    } else {
+      s->second.closing = true;
+      result = prep_.close_session(ctx, request.session_id());
+    }
+  } else if (!sessions_.count(request.session_id()) || sessions_.at(request.session_id()).closing) {
+    result = Error::sessionExpired;
+  } else {
+    result = prep_write(op, request.payload(), ctx, nullptr);
+  }
+  if (auto* txn = std::get_if<proto::Txn>(&result)) {
+    ++next_zxid_;
+    submit(std::move(*txn), 0);  // the learner that holds the session answers at commit
+    return;
+  }
+  proto::Refusal r;
+  r.set_session_id(request.session_id());
+  r.set_cxid(request.cxid());
+  if (auto* failure = std::get_if<MultiFailure>(&result)) {
+    r.set_err(0);
+    for (const Error e : failure->codes) r.add_multi_codes(static_cast<int32_t>(e));
+  } else {
+    r.set_err(static_cast<int32_t>(std::get<Error>(result)));
+  }
+  effects_.refusals.emplace_back(from, std::move(r));
+}
+
+void ServerCore::touch(int64_t session, int32_t timeout_ms, int64_t now_ms) {
+  if (auto s = sessions_.find(session); s != sessions_.end()) s->second.deadline_ms = now_ms + timeout_ms;
 }
 
 void ServerCore::finish_write(Session& s, const proto::Txn& txn, const std::vector<OpResult>& results) {
@@ -538,6 +724,7 @@ void ServerCore::drain(int64_t session, int64_t now) {
   while (!s.queue.empty()) {
     Queued& q = s.queue.front();
     if (q.zxid != 0 && !q.ready) break;  // its txn is not durable yet
+    if (q.remote) break;                  // the leader has not answered it yet
     if (!q.ready) {
       auto c = connections_.find(q.conn);
       if (c != connections_.end()) {
@@ -597,6 +784,9 @@ void ServerCore::forget_session(int64_t id) {
 // ---- time ---------------------------------------------------------------------------
 
 void ServerCore::tick(int64_t now_ms) {
+  // Only a standalone server or the leader decides that a session expired
+  // or a container is empty; learners apply what the leader commits.
+  if (role_ != Role::standalone && role_ != Role::leader) return;
   expire_sessions(now_ms);
   if (now_ms >= next_container_check_ms_) {
     clean_containers(now_ms);

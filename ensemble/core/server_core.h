@@ -31,6 +31,7 @@
 #include "ensemble/core/data_tree.h"
 #include "ensemble/core/prep.h"
 #include "ensemble/core/watch_registry.h"
+#include "quorum.pb.h"
 #include "txn.pb.h"
 
 namespace corral::ensemble {
@@ -62,11 +63,28 @@ struct Effect {
 };
 
 struct Effects {
-  std::vector<proto::Txn> log;  // append in order; report durability with synced()
+  // Standalone: append in order, report durability with synced(). Leader:
+  // propose in order; report commits with synced().
+  std::vector<proto::Txn> log;
   std::vector<Effect> io;
   std::vector<std::string> log_lines;  // one line each, for the server log
-  bool empty() const { return log.empty() && io.empty() && log_lines.empty(); }
+  // Learner: requests for the leader, and the sessions used here (for pings).
+  std::vector<proto::ForwardedRequest> forward;
+  std::vector<proto::SyncRequest> forward_syncs;
+  std::vector<proto::SessionTouch> touches;
+  // Leader: a learner's forwarded request was refused at prep.
+  std::vector<std::pair<uint32_t, proto::Refusal>> refusals;
+  bool empty() const {
+    return log.empty() && io.empty() && log_lines.empty() && forward.empty() && forward_syncs.empty() &&
+           touches.empty() && refusals.empty();
+  }
 };
+
+// What this server does in its ensemble. A standalone server and a leader
+// prep writes themselves; a learner forwards them to the leader and applies
+// what the leader commits; an inactive server (looking for a leader) serves
+// no clients.
+enum class Role { standalone, leader, learner, inactive };
 
 // Counters for the four-letter words, kept by the core.
 struct ConnectionStats {
@@ -121,6 +139,23 @@ class ServerCore {
   void synced(int64_t zxid, int64_t now_ms);
   void tick(int64_t now_ms);
 
+  // ---- ensemble inputs -------------------------------------------------------
+  // Changes role; every client connection is closed (clients reconnect, as
+  // with ZooKeeper when a server changes state). A leader numbers its txns
+  // from `next_zxid` on.
+  void set_role(Role role, int64_t next_zxid = 0);
+  Role role() const { return role_; }
+  // Learner: the leader committed `txn`.
+  void committed(const proto::Txn& txn, int64_t now_ms);
+  // Learner: the leader refused a request this server forwarded.
+  void refused(const proto::Refusal& refusal, int64_t now_ms);
+  // Learner: everything committed before a forwarded sync is applied here.
+  void sync_done(const proto::SyncDone& done, int64_t now_ms);
+  // Leader: a learner forwarded a client's request.
+  void remote_request(uint32_t from, const proto::ForwardedRequest& request, int64_t now_ms);
+  // Leader: a learner saw the session alive.
+  void touch(int64_t session, int32_t timeout_ms, int64_t now_ms);
+
   Effects take_effects();
 
   // ---- observation -------------------------------------------------------
@@ -153,6 +188,7 @@ class ServerCore {
     std::string payload{};  // request record, for reads answered at their turn
     std::vector<wire::OpCode> multi_types{};  // a multi's op types shape its reply
     bool close_after = false;
+    bool remote = false;  // forwarded to the leader; its commit or refusal completes it
   };
   struct Session {
     int32_t timeout_ms = 0;
@@ -179,6 +215,11 @@ class ServerCore {
   };
 
   void handshake(ConnId conn, Connection& c, std::string_view frame, int64_t now);
+  PrepResult prep_write(wire::OpCode op, std::string_view payload, const PrepContext& ctx,
+                        std::vector<wire::OpCode>* multi_types);
+  std::string failure_reply(int32_t xid, const PrepResult& result) const;
+  void forward(const Connection& c, int32_t xid, wire::OpCode op, std::string_view payload);
+  void apply_txn(const proto::Txn& txn, int64_t session, ConnId handshake_conn, int64_t now);
   void request(ConnId conn, Connection& c, std::string_view frame, int64_t now);
   void auth(ConnId conn, Connection& c, std::string_view payload);
   void write_request(ConnId conn, Connection& c, Session& s, const wire::RequestHeader& h, std::string_view payload,
@@ -201,6 +242,9 @@ class ServerCore {
   int32_t negotiate_timeout(int32_t requested) const;
 
   CoreConfig config_;
+  Role role_ = Role::standalone;
+  // Learner: new sessions whose createSession went to the leader.
+  std::map<int64_t, ConnId> pending_handshakes_;
   DataTree tree_;
   WatchRegistry watches_;
   Preparer prep_;
