@@ -1,0 +1,704 @@
+#include "recipes/leader_election.h"
+
+#include <algorithm>
+#include <set>
+
+#include "recipes/signal.h"
+
+namespace corral::recipes {
+
+namespace {
+
+bool is_connected(SessionState s) { return s == SessionState::connected || s == SessionState::reconnected; }
+bool has_ended(SessionState s) {
+  return s == SessionState::expired || s == SessionState::closed || s == SessionState::authFailed;
+}
+std::error_code end_error(SessionState s) {
+  if (s == SessionState::expired) return Error::sessionExpired;
+  if (s == SessionState::authFailed) return Error::authFailed;
+  return Error::connectionLoss;
+}
+std::string_view base_name(std::string_view path) { return path.substr(path.rfind('/') + 1); }
+
+std::error_code canceled() { return std::make_error_code(std::errc::operation_canceled); }
+
+// Copies first: a listener may remove itself (or another) while called.
+template <class Map, class... Args>
+void call_all(const Map& listeners, Args&&... args) {
+  const auto copy = listeners;
+  for (const auto& [id, l] : copy) l(args...);
+}
+
+}  // namespace
+
+std::string_view to_string(LeadershipChange change) {
+  switch (change) {
+    case LeadershipChange::elected: return "elected";
+    case LeadershipChange::suspended: return "suspended";
+    case LeadershipChange::expired: return "expired";
+    case LeadershipChange::deleted: return "deleted";
+    case LeadershipChange::resigned: return "resigned";
+  }
+  return "?";
+}
+
+// ---- reading an election ---------------------------------------------------------------
+
+std::vector<Participant> election_participants(Client& client, std::string_view path, std::string_view node_name,
+                                               std::error_code& ec) {
+  auto kids = client.children(path, {}, ec);
+  if (ec == Error::noNode) {
+    ec.clear();
+    return {};
+  }
+  if (ec) return {};
+  const auto sorted = sorted_by_sequence(std::move(kids.names), node_name);
+  // One round trip for all of them: the reads are pipelined.
+  std::vector<boost::fibers::future<Result<NodeData>>> reads;
+  reads.reserve(sorted.size());
+  for (const auto& name : sorted) reads.push_back(client.async_get(join(path, name)));
+  std::vector<Participant> out;
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    auto r = reads[i].get();
+    if (r.error == Error::noNode) continue;  // left meanwhile
+    if (r.error) {
+      ec = r.error;
+      return {};
+    }
+    out.push_back(Participant{std::move(r.value.data), join(path, sorted[i]), r.value.stat.czxid, out.empty()});
+  }
+  ec.clear();
+  return out;
+}
+
+std::optional<Participant> election_leader(Client& client, std::string_view path, std::string_view node_name,
+                                           std::error_code& ec) {
+  auto kids = client.children(path, {}, ec);
+  if (ec == Error::noNode) {
+    ec.clear();
+    return std::nullopt;
+  }
+  if (ec) return std::nullopt;
+  for (const auto& name : sorted_by_sequence(std::move(kids.names), node_name)) {
+    const std::string node = join(path, name);
+    auto data = client.get(node, {}, ec);
+    if (ec == Error::noNode) continue;  // it left meanwhile: the next one leads
+    if (ec) return std::nullopt;
+    return Participant{std::move(data.data), node, data.stat.czxid, true};
+  }
+  ec.clear();
+  return std::nullopt;
+}
+
+// ---- the engine ------------------------------------------------------------------------
+
+namespace detail {
+
+// One participant's place in an election queue, followed by one fiber (the
+// recipe's). Shared with the watches it sets, which may fire after the recipe
+// is gone: they touch only `wake`, `armed` and `on_deleted`, which the recipe
+// clears when it goes.
+struct Candidacy {
+  Candidacy(Client& c, std::string p, std::string n, std::string i)
+      : client(c), path(std::move(p)), node_name(std::move(n)), id(std::move(i)) {}
+
+  Client& client;
+  const std::string path;
+  const std::string node_name;
+  const std::string id;
+
+  // Everything the fiber waits for notifies this: watches, state changes, stop.
+  Signal wake;
+  bool stop = false;
+  // Nodes one of our watches is set on (not set twice; cleared when it fires).
+  std::set<std::string> armed;
+  // Called (on the event fiber) when a watched node of ours is deleted.
+  std::function<void(const std::string& node)> on_deleted;
+
+  std::string node;          // our node, "" when none
+  int64_t node_session = 0;  // the session that created it
+  int64_t token = 0;         // its czxid, once we found it first
+  std::string prefix;          // the protected prefix of a create in progress
+  bool create_unsure = false;  // that create's reply was lost
+  int64_t create_session = 0;  // the session it was sent in
+
+  // A watcher for `watched` that wakes the fiber (none if one is set already).
+  Watcher arm(const std::string& watched, std::shared_ptr<Candidacy> self) {
+    if (!armed.insert(watched).second) return {};
+    return [self = std::move(self), watched](const WatchedEvent& e) {
+      self->armed.erase(watched);
+      if (e.type == wire::EventType::nodeDeleted && self->on_deleted) self->on_deleted(watched);
+      self->wake.notify();
+    };
+  }
+
+  void forget() {
+    node.clear();
+    token = 0;
+  }
+
+  // Creates our node: protected, so a create whose reply was lost is looked
+  // for by its prefix before another is made. false with connectionLoss:
+  // try again once connected.
+  bool create(std::error_code& ec) {
+    if (create_unsure && create_session != client.session_id()) create_unsure = false;  // went with that session
+    if (create_unsure) {
+      auto kids = client.children(path, {}, ec);
+      if (ec && ec != Error::noNode) return false;
+      create_unsure = false;
+      for (const auto& k : kids.names) {
+        if (k.starts_with(prefix)) {
+          node = join(path, k);
+          node_session = client.session_id();
+          prefix.clear();
+          ec.clear();
+          return true;
+        }
+      }
+    }
+    if (prefix.empty()) prefix = protected_prefix(new_protected_id());
+    const std::string want = join(path, prefix + node_name);
+    const CreateOptions options{.mode = CreateMode::ephemeralSequential};
+    create_session = client.session_id();
+    auto created = client.create(want, id, options, ec);
+    if (ec == Error::noNode) {  // the election's container is gone (or never was)
+      ensure_path(client, path, ec);
+      if (!ec) created = client.create(want, id, options, ec);
+    }
+    if (ec == Error::connectionLoss) create_unsure = true;
+    if (ec) return false;
+    node = std::move(created.path);
+    node_session = client.session_id();
+    prefix.clear();
+    return true;
+  }
+
+  // Blocks until our node is first in line and verified ours (true; `token`
+  // set), or: stop (operation_canceled), the session ended (its code; the
+  // node is forgotten: it went with the session), another error. Waits out
+  // suspensions, re-creates a node that vanished, watches only the node ahead.
+  bool wait_to_lead(const std::shared_ptr<Candidacy>& self, std::error_code& ec) {
+    while (true) {
+      if (stop) {
+        ec = canceled();
+        return false;
+      }
+      const SessionState state = client.state();
+      if (has_ended(state)) {
+        forget();
+        create_unsure = false;
+        ec = end_error(state);
+        return false;
+      }
+      if (!is_connected(state)) {
+        wake.wait_until(Clock::time_point::max());
+        continue;
+      }
+      if (!node.empty() && node_session != client.session_id()) forget();  // a new session
+      if (node.empty() && !create(ec)) {
+        if (ec == Error::connectionLoss) continue;
+        return false;
+      }
+      auto kids = client.children(path, {}, ec);
+      if (ec == Error::connectionLoss) continue;
+      if (ec == Error::noNode) {  // a container goes only when empty: our node went first
+        forget();
+        continue;
+      }
+      if (ec) return false;
+      const auto sorted = sorted_by_sequence(std::move(kids.names), node_name);
+      const auto it = std::find(sorted.begin(), sorted.end(), base_name(node));
+      if (it == sorted.end()) {  // deleted by someone else: queue again
+        forget();
+        continue;
+      }
+      if (it == sorted.begin()) {
+        // First. Read our node (and watch it, to hear of a delete while we
+        // lead) for the token and to be sure it is this session's.
+        const std::string ours = node;
+        auto data = client.get(ours, arm(ours, self), ec);
+        if (ec == Error::connectionLoss) continue;
+        if (ec == Error::noNode || (!ec && data.stat.ephemeralOwner != client.session_id())) {
+          forget();
+          continue;
+        }
+        if (ec) return false;
+        token = data.stat.czxid;
+        return true;
+      }
+      const std::string ahead = join(path, *(it - 1));
+      client.get(ahead, arm(ahead, self), ec);
+      if (ec == Error::connectionLoss || ec == Error::noNode) continue;
+      if (ec) return false;
+      wake.wait_until(Clock::time_point::max());
+    }
+  }
+
+  // Deletes our node (and one whose create reply was lost). Retries through a
+  // suspension for up to the session timeout; after that the node goes with
+  // the session. A node already gone is not an error.
+  void withdraw(std::error_code& ec) {
+    ec.clear();
+    const auto deadline = Clock::now() + std::max<std::chrono::milliseconds>(client.negotiated_timeout(),
+                                                                             std::chrono::seconds(1));
+    if (create_unsure && client.session_id() == create_session) {
+      while (client.wait_connected(deadline)) {
+        auto kids = client.children(path, {}, ec);
+        if (ec == Error::connectionLoss) continue;
+        for (const auto& k : kids.names) {
+          if (!prefix.empty() && k.starts_with(prefix)) node = join(path, k);
+        }
+        break;
+      }
+    }
+    create_unsure = false;
+    prefix.clear();
+    if (!node.empty() && !has_ended(client.state())) {
+      while (true) {
+        client.remove(node, -1, ec);
+        if (ec != Error::connectionLoss) break;
+        if (!client.wait_connected(deadline)) break;
+      }
+      if (ec == Error::noNode || ec == Error::sessionExpired) ec.clear();
+    }
+    forget();
+  }
+};
+
+}  // namespace detail
+
+// ---- LeaderLatch -------------------------------------------------------------------------
+
+LeaderLatch::LeaderLatch(Client& client, std::string path, std::string id)
+    : client_(client),
+      path_(std::move(path)),
+      id_(std::move(id)),
+      candidacy_(std::make_shared<detail::Candidacy>(client, path_, std::string(latch_node_name), id_)) {
+  candidacy_->on_deleted = [this](const std::string& node) {
+    if (node == leading_node_) lose(LeadershipChange::deleted);
+  };
+  state_listener_ = client_.add_state_listener([this](SessionState s) {
+    if (s == SessionState::suspended) lose(LeadershipChange::suspended);
+    if (has_ended(s)) {
+      ++expiries_;
+      lose(LeadershipChange::expired);
+    }
+    candidacy_->wake.notify();
+    changed_.notify_all();
+  });
+}
+
+LeaderLatch::~LeaderLatch() {
+  std::error_code ignored;
+  resign(ignored);
+  if (fiber_.joinable()) fiber_.join();
+  client_.remove_state_listener(state_listener_);
+  candidacy_->on_deleted = nullptr;
+}
+
+void LeaderLatch::start() {
+  if (started_) return;
+  if (fiber_.joinable()) fiber_.join();  // a previous run, ended
+  started_ = true;
+  candidacy_->stop = false;
+  fiber_ = boost::fibers::fiber([this] { run(); });
+}
+
+void LeaderLatch::run() {
+  auto& c = *candidacy_;
+  while (!c.stop) {
+    std::error_code ec;
+    if (!c.wait_to_lead(candidacy_, ec)) {
+      if (ec == canceled()) break;
+      // The session ended (the state listener told a leader): wait for a new
+      // one. Another error (noAuth on the path, say): look again in a while.
+      c.wake.wait_until(has_ended(client_.state()) ? Clock::time_point::max() : Clock::now() + std::chrono::seconds(1));
+      continue;
+    }
+    if (c.node != leading_node_) lose(LeadershipChange::deleted);  // a new node already
+    if (!leader_ && is_connected(client_.state())) become_leader(c.token, c.node);
+    // Lead (or, not connected, wait) until something changes; then look again.
+    c.wake.wait_until(Clock::time_point::max());
+  }
+  c.withdraw(withdraw_error_);
+}
+
+void LeaderLatch::become_leader(int64_t token, const std::string& node) {
+  leader_ = true;
+  doubtful_ = false;
+  token_ = token;
+  leading_node_ = node;
+  notify(LeadershipChange::elected, token);
+  changed_.notify_all();
+}
+
+// A leader hears why it stopped leading; one only suspended (in doubt) hears
+// later whether it lost for good (expired, deleted, resigned).
+void LeaderLatch::lose(LeadershipChange why) {
+  if (leader_) {
+    leader_ = false;
+    doubtful_ = why == LeadershipChange::suspended;
+    notify(why, token_);
+  } else if (doubtful_ && why != LeadershipChange::suspended) {
+    doubtful_ = false;
+    notify(why, token_);
+  }
+  changed_.notify_all();
+}
+
+void LeaderLatch::notify(LeadershipChange change, int64_t token) { call_all(listeners_, change, token); }
+
+bool LeaderLatch::campaign(Clock::time_point deadline, std::error_code& ec) {
+  if (has_ended(client_.state())) {
+    ec = end_error(client_.state());
+    return false;
+  }
+  start();
+  const uint64_t expiries = expiries_;
+  std::unique_lock lock(mutex_);
+  while (true) {
+    if (is_leader()) {
+      ec.clear();
+      return true;
+    }
+    if (!started_) {
+      ec = canceled();
+      return false;
+    }
+    if (expiries_ != expiries) {
+      ec = has_ended(client_.state()) ? end_error(client_.state()) : std::error_code(Error::sessionExpired);
+      return false;
+    }
+    if (changed_.wait_until(lock, deadline) == boost::fibers::cv_status::timeout && !is_leader()) {
+      ec = Error::operationTimeout;
+      return false;
+    }
+  }
+}
+
+bool LeaderLatch::campaign(std::chrono::milliseconds timeout) {
+  std::error_code ec;
+  if (campaign(Clock::now() + timeout, ec)) return true;
+  if (ec == Error::operationTimeout) return false;
+  throw std::system_error(ec, "campaign " + path_);
+}
+
+void LeaderLatch::resign(std::error_code& ec) {
+  ec.clear();
+  if (!started_) return;
+  started_ = false;
+  lose(LeadershipChange::resigned);
+  leading_node_.clear();
+  candidacy_->stop = true;
+  candidacy_->wake.notify();
+  if (boost::this_fiber::get_id() == fiber_.get_id()) return;  // the fiber withdraws as it ends
+  fiber_.join();
+  ec = withdraw_error_;
+}
+
+void LeaderLatch::resign() {
+  std::error_code ec;
+  resign(ec);
+  if (ec) throw std::system_error(ec, "resign " + path_);
+}
+
+bool LeaderLatch::is_leader() const { return leader_ && is_connected(client_.state()); }
+int64_t LeaderLatch::token() const { return is_leader() ? token_ : 0; }
+std::string LeaderLatch::our_node() const { return candidacy_->node; }
+
+Transaction LeaderLatch::guarded() const {
+  if (leading_node_.empty()) {
+    throw std::system_error(std::make_error_code(std::errc::operation_not_permitted), "guarded: never led " + path_);
+  }
+  Transaction txn;
+  txn.check(leading_node_, -1);
+  return txn;
+}
+
+std::vector<Participant> LeaderLatch::participants(std::error_code& ec) {
+  return election_participants(client_, path_, latch_node_name, ec);
+}
+std::vector<Participant> LeaderLatch::participants() {
+  std::error_code ec;
+  auto out = participants(ec);
+  if (ec) throw std::system_error(ec, "participants of " + path_);
+  return out;
+}
+std::optional<Participant> LeaderLatch::leader(std::error_code& ec) {
+  return election_leader(client_, path_, latch_node_name, ec);
+}
+std::optional<Participant> LeaderLatch::leader() {
+  std::error_code ec;
+  auto out = leader(ec);
+  if (ec) throw std::system_error(ec, "leader of " + path_);
+  return out;
+}
+std::string LeaderLatch::leader_id() {
+  const auto l = leader();
+  return l ? l->id : std::string();
+}
+
+uint64_t LeaderLatch::on_change(LeadershipListener listener) {
+  listeners_.emplace(++last_listener_, std::move(listener));
+  return last_listener_;
+}
+void LeaderLatch::remove_listener(uint64_t id) { listeners_.erase(id); }
+
+// ---- LeaderSelector ----------------------------------------------------------------------
+
+bool LeaderSelector::Term::lost() const { return why_.has_value() || !is_connected(client_.state()); }
+
+void LeaderSelector::Term::lose(LeadershipChange why) {
+  std::unique_lock lock(mutex_);
+  if (!why_) why_ = why;
+  cv_.notify_all();
+}
+
+bool LeaderSelector::Term::wait_lost(Clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  cv_.wait_until(lock, deadline, [&] { return lost(); });
+  return lost();
+}
+
+LeaderSelector::LeaderSelector(Client& client, std::string path, std::string id, Function lead)
+    : client_(client),
+      path_(std::move(path)),
+      id_(std::move(id)),
+      lead_(std::move(lead)),
+      candidacy_(std::make_shared<detail::Candidacy>(client, path_, std::string(selector_node_name), id_)) {
+  candidacy_->on_deleted = [this](const std::string& node) {
+    if (term_ && node == term_->node()) lose(LeadershipChange::deleted);
+  };
+  state_listener_ = client_.add_state_listener([this](SessionState s) {
+    if (s == SessionState::suspended) lose(LeadershipChange::suspended);
+    if (has_ended(s)) lose(LeadershipChange::expired);
+    candidacy_->wake.notify();
+  });
+}
+
+LeaderSelector::~LeaderSelector() {
+  std::error_code ignored;
+  close(ignored);
+  client_.remove_state_listener(state_listener_);
+  candidacy_->on_deleted = nullptr;
+}
+
+void LeaderSelector::start() {
+  if (started_) return;
+  started_ = true;
+  queued_ = true;
+  candidacy_->stop = false;
+  fiber_ = boost::fibers::fiber([this] { run(); });
+}
+
+bool LeaderSelector::requeue() {
+  if (!started_ || queued_ || term_) return false;
+  queued_ = true;
+  candidacy_->wake.notify();
+  return true;
+}
+
+void LeaderSelector::run() {
+  auto& c = *candidacy_;
+  while (!c.stop) {
+    if (!queued_) {
+      c.wake.wait_until(Clock::time_point::max());
+      continue;
+    }
+    std::error_code ec;
+    if (!c.wait_to_lead(candidacy_, ec)) {
+      if (ec == canceled()) break;
+      c.wake.wait_until(has_ended(client_.state()) ? Clock::time_point::max() : Clock::now() + std::chrono::seconds(1));
+      continue;
+    }
+    if (!is_connected(client_.state())) continue;
+    term_.reset(new Term(client_, c.token, c.node));
+    leader_ = true;
+    ++terms_;
+    notify(LeadershipChange::elected, c.token);
+    try {
+      lead_(*term_);
+    } catch (...) {
+      // Ends the term like a return (Curator ignores it too).
+    }
+    lose(LeadershipChange::resigned);
+    doubtful_ = false;
+    term_.reset();
+    queued_ = auto_requeue_;
+    // Step down: the next in line leads; a requeue makes a new node at the back.
+    c.withdraw(ec);
+  }
+  c.withdraw(withdraw_error_);
+}
+
+// As LeaderLatch::lose, for the current term.
+void LeaderSelector::lose(LeadershipChange why) {
+  if (!term_) return;
+  term_->lose(why);
+  if (leader_) {
+    leader_ = false;
+    doubtful_ = why == LeadershipChange::suspended;
+    notify(why, term_->token());
+  } else if (doubtful_ && why != LeadershipChange::suspended) {
+    doubtful_ = false;
+    notify(why, term_->token());
+  }
+}
+
+void LeaderSelector::notify(LeadershipChange change, int64_t token) { call_all(listeners_, change, token); }
+
+void LeaderSelector::interrupt_leadership() { lose(LeadershipChange::resigned); }
+
+void LeaderSelector::close(std::error_code& ec) {
+  ec.clear();
+  if (!started_) return;
+  started_ = false;
+  queued_ = false;
+  candidacy_->stop = true;
+  lose(LeadershipChange::resigned);
+  candidacy_->wake.notify();
+  if (boost::this_fiber::get_id() == fiber_.get_id()) return;  // from the function: the fiber ends after it
+  fiber_.join();
+  ec = withdraw_error_;
+}
+
+void LeaderSelector::close() {
+  std::error_code ec;
+  close(ec);
+  if (ec) throw std::system_error(ec, "close selector " + path_);
+}
+
+bool LeaderSelector::is_leader() const { return leader_ && term_ && !term_->lost(); }
+int64_t LeaderSelector::token() const { return is_leader() ? term_->token() : 0; }
+
+std::vector<Participant> LeaderSelector::participants(std::error_code& ec) {
+  return election_participants(client_, path_, selector_node_name, ec);
+}
+std::vector<Participant> LeaderSelector::participants() {
+  std::error_code ec;
+  auto out = participants(ec);
+  if (ec) throw std::system_error(ec, "participants of " + path_);
+  return out;
+}
+std::optional<Participant> LeaderSelector::leader(std::error_code& ec) {
+  return election_leader(client_, path_, selector_node_name, ec);
+}
+std::optional<Participant> LeaderSelector::leader() {
+  std::error_code ec;
+  auto out = leader(ec);
+  if (ec) throw std::system_error(ec, "leader of " + path_);
+  return out;
+}
+std::string LeaderSelector::leader_id() {
+  const auto l = leader();
+  return l ? l->id : std::string();
+}
+
+uint64_t LeaderSelector::on_change(LeadershipListener listener) {
+  listeners_.emplace(++last_listener_, std::move(listener));
+  return last_listener_;
+}
+void LeaderSelector::remove_listener(uint64_t id) { listeners_.erase(id); }
+
+// ---- LeaderObserver ----------------------------------------------------------------------
+
+LeaderObserver::LeaderObserver(Client& client, std::string path, std::string_view node_name)
+    : client_(client),
+      path_(std::move(path)),
+      node_name_(node_name),
+      shared_(std::make_shared<detail::Candidacy>(client, path_, node_name_, std::string())) {
+  state_listener_ = client_.add_state_listener([this](SessionState) { shared_->wake.notify(); });
+  fiber_ = boost::fibers::fiber([this] { run(); });
+}
+
+LeaderObserver::~LeaderObserver() {
+  shared_->stop = true;
+  shared_->wake.notify();
+  fiber_.join();
+  client_.remove_state_listener(state_listener_);
+}
+
+void LeaderObserver::run() {
+  auto& s = *shared_;
+  const auto wait = [&] { s.wake.wait_until(Clock::time_point::max()); };
+  while (!s.stop) {
+    const SessionState state = client_.state();
+    if (!is_connected(state)) {
+      wait();
+      continue;
+    }
+    // The leader is the first node in line; watch it (or, with no one in
+    // line, the children; with no election path, the path).
+    std::error_code ec;
+    std::optional<Participant> now;
+    bool watching = false;
+    auto kids = client_.children(path_, {}, ec);
+    if (ec == Error::noNode) {
+      const auto there = client_.exists(path_, s.arm(path_, shared_), ec);
+      if (there && !ec) continue;  // created meanwhile
+      watching = !ec;
+    } else if (!ec) {
+      const auto sorted = sorted_by_sequence(std::move(kids.names), node_name_);
+      if (sorted.empty()) {
+        const std::string key = path_ + "/";  // armed-set key of the children watch
+        if (s.armed.insert(key).second) {
+          auto self = shared_;
+          client_.children(path_,
+                           [self, key](const WatchedEvent&) {
+                             self->armed.erase(key);
+                             self->wake.notify();
+                           },
+                           ec);
+          if (ec) s.armed.erase(key);
+          if (!ec) continue;  // read again: someone may have joined before the watch was set
+        }
+        watching = !ec;
+      } else {
+        const std::string first = join(path_, sorted.front());
+        auto data = client_.get(first, s.arm(first, shared_), ec);
+        if (ec == Error::noNode) continue;  // gone meanwhile: the next one leads
+        if (!ec) {
+          now = Participant{std::move(data.data), first, data.stat.czxid, true};
+          watching = true;
+        }
+      }
+    }
+    if (!watching) {
+      // Connection lost: wait for the state change. Another error: again in a while.
+      s.wake.wait_until(ec == Error::connectionLoss ? Clock::time_point::max()
+                                                    : Clock::now() + std::chrono::seconds(1));
+      continue;
+    }
+    const bool differs = !ready_ || now.has_value() != leader_.has_value() ||
+                         (now && (now->node != leader_->node || now->id != leader_->id));
+    leader_ = std::move(now);
+    ready_ = true;
+    if (differs) {
+      changed_.notify_all();
+      call_all(listeners_, leader_);
+    }
+    wait();
+  }
+}
+
+std::optional<Participant> LeaderObserver::wait_change(const std::optional<Participant>& from,
+                                                       Clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  changed_.wait_until(lock, deadline, [&] {
+    return ready_ && (from.has_value() != leader_.has_value() || (from && from->node != leader_->node));
+  });
+  return leader_;
+}
+
+bool LeaderObserver::wait_ready(Clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_until(lock, deadline, [&] { return ready_; });
+}
+
+uint64_t LeaderObserver::on_change(Listener listener) {
+  listeners_.emplace(++last_listener_, std::move(listener));
+  return last_listener_;
+}
+void LeaderObserver::remove_listener(uint64_t id) { listeners_.erase(id); }
+
+}  // namespace corral::recipes
