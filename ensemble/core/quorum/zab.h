@@ -75,7 +75,8 @@ struct Activate {};
 struct StepDown {
   std::string reason;
 };
-// Connect to / drop a peer's quorum channel.
+// Connect to / drop a peer's quorum channel. Connect replaces a channel that
+// is already there (the learner tries again while the leader is not ready).
 struct Connect {
   PeerId peer;
 };

@@ -231,6 +231,12 @@ void ZabLeader::propose(proto::Txn txn) {
   outstanding_.emplace(zxid, Outstanding{std::move(txn), {}});
 }
 
+void ZabLeader::refuse(PeerId learner, proto::Refusal refusal) {
+  proto::LearnerMessage m;
+  *m.mutable_refusal() = std::move(refusal);
+  send(learner, std::move(m));
+}
+
 void ZabLeader::on_synced(int64_t zxid, int64_t) {
   if (stepped_down_) return;
   last_synced_ = std::max(last_synced_, zxid);

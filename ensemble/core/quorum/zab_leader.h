@@ -61,6 +61,8 @@ class ZabLeader {
   void tick(int64_t now_ms);
   // A txn prepped by the replica (its zxid from next_zxid()).
   void propose(proto::Txn txn);
+  // The replica refused a learner's forwarded request.
+  void refuse(PeerId learner, proto::Refusal refusal);
 
   std::vector<ZabEffect> take_effects();
 

@@ -6,6 +6,7 @@ ZabLearner::ZabLearner(LearnerConfig config, LearnerHistory history, int64_t now
     : config_(config),
       history_(history),
       last_heard_ms_(now_ms),
+      connect_attempt_ms_(now_ms),
       last_logged_(history.last_logged_zxid),
       last_applied_(history.last_applied_zxid),
       last_synced_(history.last_logged_zxid) {
@@ -171,8 +172,18 @@ void ZabLearner::on_message(const proto::LearnerMessage& m, int64_t now_ms) {
   }
 }
 
+void ZabLearner::on_disconnected() { fail("lost the connection to the leader"); }
+
 void ZabLearner::tick(int64_t now_ms) {
   if (stage_ == Stage::failed) return;
+  // Until the leader answers (it may still be finishing its own election),
+  // connect again every tick, as ZooKeeper's Learner.connectToLeader retries.
+  if ((stage_ == Stage::connecting || stage_ == Stage::waiting_epoch) &&
+      now_ms - connect_attempt_ms_ >= config_.timing.tick_ms) {
+    connect_attempt_ms_ = now_ms;
+    stage_ = Stage::connecting;
+    effects_.push_back(effect::Connect{config_.leader});
+  }
   const int64_t limit = (stage_ == Stage::active ? config_.timing.sync_limit : config_.timing.init_limit);
   if (now_ms - last_heard_ms_ > limit * int64_t{config_.timing.tick_ms}) fail("the leader is silent");
 }

@@ -41,6 +41,8 @@ class ZabLearner {
   void on_connected(int64_t now_ms);
   void on_message(const proto::LearnerMessage& message, int64_t now_ms);
   void on_synced(int64_t zxid, int64_t now_ms);
+  // The connection to the leader is gone: the role ends.
+  void on_disconnected();
   void tick(int64_t now_ms);
   // A client session was used here: reported with the next ping.
   void touch(int64_t session, int32_t timeout_ms);
@@ -70,6 +72,7 @@ class ZabLearner {
   Stage stage_ = Stage::connecting;
   std::vector<ZabEffect> effects_;
   int64_t last_heard_ms_;
+  int64_t connect_attempt_ms_;  // the leader may not be leading yet: try again each tick
   int64_t last_logged_;
   int64_t last_applied_;
   int64_t last_synced_;
