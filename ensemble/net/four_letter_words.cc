@@ -41,7 +41,10 @@ void server_stats(std::ostream& out, ServerView& v) {
   out << "Node count: " << v.core.tree().node_count() << "\n";
 }
 
+constexpr std::string_view not_serving = "This ZooKeeper instance is not currently serving requests\n";
+
 std::string srvr_or_stat(ServerView& v, bool with_clients) {
+  if (!v.serving) return std::string(not_serving);
   std::ostringstream out;
   out << "Zookeeper version: " << corral_version() << ", built on " << __DATE__ << "\n";
   if (with_clients) {
@@ -57,6 +60,7 @@ std::string srvr_or_stat(ServerView& v, bool with_clients) {
 }
 
 std::string mntr(ServerView& v) {
+  if (!v.serving) return std::string(not_serving);
   const ServerStats& s = v.core.stats();
   const auto& w = v.core.watches();
   std::ostringstream out;
@@ -79,6 +83,12 @@ std::string mntr(ServerView& v) {
   kv("global_sessions", v.core.session_count());
   kv("last_proposal_zxid", hex(v.core.last_zxid()));
   kv("resident_set_size_bytes", v.rss_bytes);
+  if (v.leader) {
+    kv("learners", v.leader->learners);
+    kv("synced_followers", v.leader->synced_followers);
+    kv("synced_non_voting_followers", 0);
+    kv("synced_observers", v.leader->synced_observers);
+  }
   return out.str();
 }
 

@@ -20,6 +20,16 @@ struct ServerView {
   const ServerConfig& config;
   ServerCore& core;  // non-const: crst/srst reset its counters
   std::string mode = "standalone";
+  // False while an ensemble server has no working quorum: srvr, stat and mntr
+  // then say so, as ZooKeeper does.
+  bool serving = true;
+  // A leader's learners: connected, and those synced and voting / observing.
+  struct LeaderView {
+    std::size_t learners = 0;
+    std::size_t synced_followers = 0;
+    std::size_t synced_observers = 0;
+  };
+  std::optional<LeaderView> leader{};
   int64_t now_ms = 0;
   uint64_t data_dir_bytes = 0;
   uint64_t log_dir_bytes = 0;
