@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ensemble/config/config.h"
+#include "ensemble/net/ensemble_server.h"
 #include "ensemble/net/standalone_server.h"
 
 int main(int argc, char** argv) {
@@ -17,16 +18,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "corral-server: %s\n", result.error.c_str());
     return 1;
   }
-  if (!result.config->is_standalone()) {
-    std::fprintf(stderr, "corral-server: %s: replicated ensembles are not supported yet; use a standalone config\n",
-                 argv[1]);
-    return 1;
-  }
   try {
-    corral::ensemble::StandaloneServer server(*result.config);
-    server.recover();
-    server.listen();
-    server.run();
+    if (result.config->is_standalone()) {
+      corral::ensemble::StandaloneServer server(*result.config);
+      server.recover();
+      server.listen();
+      server.run();
+    } else {
+      corral::ensemble::EnsembleServer server(*result.config);
+      server.recover();
+      server.listen();
+      server.run();
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "corral-server: %s\n", e.what());
     return 1;

@@ -202,27 +202,7 @@ bool DataStore::snapshot(const ServerCore& core) {
     if (getppid() != parent) std::_Exit(1);
     int code = 0;
     try {
-      auto sink = snapshots_->begin(zxid);
-      storage::SnapshotNode node;
-      core.tree().for_each_node([&](const NodeImage& n) {
-        node.path = n.path;
-        node.data.assign(n.data);
-        node.acl = *n.acl;
-        node.czxid = n.stat.czxid;
-        node.mzxid = n.stat.mzxid;
-        node.pzxid = n.stat.pzxid;
-        node.ctime = n.stat.ctime;
-        node.mtime = n.stat.mtime;
-        node.version = n.stat.version;
-        node.cversion = n.stat.cversion;
-        node.aversion = n.stat.aversion;
-        node.ephemeral_owner = n.stat.ephemeralOwner;
-        sink->add_node(node);
-      });
-      core.for_each_session([&](int64_t id, int32_t timeout, const std::string& password) {
-        sink->add_session(storage::SnapshotSession{id, timeout, password});
-      });
-      sink->commit();
+      write_snapshot(core, zxid);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "corral-server: snapshot %lld failed: %s\n", static_cast<long long>(zxid), e.what());
       code = 1;
@@ -232,6 +212,46 @@ bool DataStore::snapshot(const ServerCore& core) {
   child_ = pid;
   child_zxid_ = zxid;
   return true;
+}
+
+void DataStore::write_snapshot(const ServerCore& core, int64_t zxid) {
+  auto sink = snapshots_->begin(zxid);
+  storage::SnapshotNode node;
+  core.tree().for_each_node([&](const NodeImage& n) {
+    node.path = n.path;
+    node.data.assign(n.data);
+    node.acl = *n.acl;
+    node.czxid = n.stat.czxid;
+    node.mzxid = n.stat.mzxid;
+    node.pzxid = n.stat.pzxid;
+    node.ctime = n.stat.ctime;
+    node.mtime = n.stat.mtime;
+    node.version = n.stat.version;
+    node.cversion = n.stat.cversion;
+    node.aversion = n.stat.aversion;
+    node.ephemeral_owner = n.stat.ephemeralOwner;
+    sink->add_node(node);
+  });
+  core.for_each_session([&](int64_t id, int32_t timeout, const std::string& password) {
+    sink->add_session(storage::SnapshotSession{id, timeout, password});
+  });
+  sink->commit();
+}
+
+std::string DataStore::snapshot_file(const ServerCore& core) {
+  const int64_t zxid = core.last_zxid();
+  if (child_ > 0 && child_zxid_ == zxid) {
+    // The child is writing this very file: let it finish.
+    int status = 0;
+    waitpid(child_, &status, 0);
+    child_ = -1;
+  }
+  const auto path = snapshots_->path_of(zxid);
+  if (!std::filesystem::exists(path)) write_snapshot(core, zxid);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw std::runtime_error("cannot read " + path.string());
+  return bytes;
 }
 
 void DataStore::watch_children() {

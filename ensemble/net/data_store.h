@@ -63,6 +63,10 @@ class DataStore {
   // The acceptedEpoch / currentEpoch files in dataDir (0 when absent).
   int64_t read_epoch(const std::string& name) const;
   void write_epoch(const std::string& name, int64_t value);
+  // The bytes of a snapshot file of the core as it is now (at its last
+  // zxid), written in this process if there is none yet: what a leader
+  // streams to a learner too far behind for a DIFF.
+  std::string snapshot_file(const ServerCore& core);
   // Drops every logged txn after `zxid` and every newer snapshot, then reloads `core`.
   void truncate_and_reload(ServerCore& core, int64_t zxid);
   // Replaces log and snapshots with the leader's snapshot file `bytes` at `zxid`, then reloads `core`.
@@ -77,6 +81,7 @@ class DataStore {
   void close_log();
   void watch_children();
   void purge();
+  void write_snapshot(const ServerCore& core, int64_t zxid);
 
   asio::io_context& io_;
   const ServerConfig& config_;

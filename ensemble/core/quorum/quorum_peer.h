@@ -88,7 +88,10 @@ class QuorumPeer {
   int64_t current_epoch() const { return current_epoch_; }
   std::vector<PeerId> synced_followers() const;
   // Recovery: the txns replayed from the log, oldest first (kept for DIFFs).
-  void recovered(const proto::Txn& txn) { remember(txn); }
+  // Txns already remembered (a reload replays the whole log again) are skipped.
+  void recovered(const proto::Txn& txn) {
+    if (recent_.empty() || txn.zxid() > recent_.back().zxid()) remember(txn);
+  }
 
  private:
   void look(int64_t now_ms);
