@@ -1,30 +1,34 @@
-// corral::Client against a 3-node Apache ZooKeeper 3.8 ensemble: when the
-// server a client is connected to dies (a follower, or the leader), the
-// client moves to another server of the ensemble and its session (id,
-// ephemerals, watches) survives.
+// corral::Client against a 3-node ensemble, corral's and Apache ZooKeeper
+// 3.8's: when the server a client is connected to dies (a follower, or the
+// leader), the client moves to another server of the ensemble and its session
+// (id, ephemerals, watches) survives.
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <iostream>
 
 #include "tests/client/fiber_test_util.h"
-#include "tests/client/zk_ensemble.h"
+#include "tests/client/client_fixture.h"
+#include "tests/support/test_ensemble.h"
 
 namespace corral::test {
 namespace {
 
-class EnsembleTest : public ::testing::Test {
+class EnsembleTest : public ::testing::TestWithParam<ServerKind> {
  protected:
-  static void SetUpTestSuite() {
-    ensemble_ = new ZkEnsemble(3);
-    ensemble_->start(90s);
-  }
   static void TearDownTestSuite() {
-    delete ensemble_;
+    for (auto& [kind, e] : ensembles_) delete e;
+    ensembles_.clear();
     ensemble_ = nullptr;
   }
   void SetUp() override {
-    ASSERT_TRUE(ensemble_) << "the ensemble did not start";
+    // One ensemble per kind for the whole suite.
+    auto& e = ensembles_[GetParam()];
+    if (e == nullptr) {
+      e = new TestEnsemble(3, GetParam());
+      e->start(90s);
+    }
+    ensemble_ = e;
     // Every node up, whatever an earlier test killed.
     for (int i = 0; i < ensemble_->size(); ++i) {
       if (!ensemble_->alive(i)) ensemble_->restart(i, 60s);
@@ -98,17 +102,17 @@ class EnsembleTest : public ::testing::Test {
     });
   }
 
-  static ZkEnsemble* ensemble_;
+  static inline std::map<ServerKind, TestEnsemble*> ensembles_;
+  static inline TestEnsemble* ensemble_ = nullptr;
 };
-ZkEnsemble* EnsembleTest::ensemble_ = nullptr;
 
-TEST_F(EnsembleTest, TheClientMovesOnWhenItsFollowerDies) {
+TEST_P(EnsembleTest, TheClientMovesOnWhenItsFollowerDies) {
   kill_home_and_move([](int node) { return ensemble_->mode(node) == "follower"; }, "follower");
 }
 
 // extendedTypesEnabled=true in zoo.cfg (a system property by QuorumPeerConfig's
 // rule) enables TTL nodes; without it ZooKeeper answers UNIMPLEMENTED.
-TEST_F(EnsembleTest, ExtendedTypesAreEnabledThroughZooCfg) {
+TEST_P(EnsembleTest, ExtendedTypesAreEnabledThroughZooCfg) {
   run_fibers([&](Runtime& rt) {
     ClientOptions o;
     o.connect_string = ensemble_->connect_string();
@@ -123,11 +127,13 @@ TEST_F(EnsembleTest, ExtendedTypesAreEnabledThroughZooCfg) {
   });
 }
 
-TEST_F(EnsembleTest, TheSessionSurvivesTheLeadersDeath) {
+TEST_P(EnsembleTest, TheSessionSurvivesTheLeadersDeath) {
   kill_home_and_move([](int node) { return ensemble_->mode(node) == "leader"; }, "leader");
   // The two that are left elected one of themselves.
   EXPECT_TRUE(wait_until([] { return ensemble_->leader() >= 0; }, 30s)) << "no new leader";
 }
+
+CORRAL_CLIENT_SUITE(EnsembleTest);
 
 }  // namespace
 }  // namespace corral::test

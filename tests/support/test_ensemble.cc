@@ -1,4 +1,6 @@
-#include "tests/client/zk_ensemble.h"
+#include "tests/support/test_ensemble.h"
+
+#include <signal.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -32,7 +34,8 @@ std::string hex(int64_t v) {
 
 }  // namespace
 
-ZkEnsemble::ZkEnsemble(int size) {
+TestEnsemble::TestEnsemble(int size, ServerKind kind, std::map<std::string, std::string> extra)
+    : kind_(kind), extra_(std::move(extra)) {
   std::set<uint16_t> used;
   const auto fresh_port = [&] {
     for (;;) {
@@ -47,40 +50,49 @@ ZkEnsemble::ZkEnsemble(int size) {
     n.client_port = fresh_port();
     n.quorum_port = fresh_port();
     n.election_port = fresh_port();
-    n.dir = std::make_unique<TempDir>("corral-zk-ensemble");
+    n.dir = std::make_unique<TempDir>(kind == ServerKind::corral ? "corral-ensemble" : "corral-zk-ensemble");
     std::filesystem::create_directories(n.dir->path() / "data");
     std::ofstream(n.dir->path() / "data" / "myid") << n.myid << "\n";
   }
 }
 
-ZkEnsemble::~ZkEnsemble() {
+TestEnsemble::~TestEnsemble() {
   for (auto& n : nodes_) n.process.reset();
 }
 
-void ZkEnsemble::write_config(const Node& node) const {
-  std::ofstream out(node.dir->path() / "zoo.cfg", std::ios::trunc);
-  out << "tickTime=200\n"
-      << "initLimit=25\n"
-      << "syncLimit=10\n"
-      << "minSessionTimeout=400\n"
-      << "maxSessionTimeout=30000\n"
-      << "cnxTimeout=1000\n"
-      << "dataDir=" << (node.dir->path() / "data").string() << "\n"
-      << "clientPort=" << node.client_port << "\n"
-      << "clientPortAddress=127.0.0.1\n"
-      << "4lw.commands.whitelist=*\n"
+void TestEnsemble::write_config(const Node& node) const {
+  std::map<std::string, std::string> keys = {
+      {"tickTime", "200"},
+      {"initLimit", "25"},
+      {"syncLimit", "10"},
+      {"minSessionTimeout", "400"},
+      {"maxSessionTimeout", "30000"},
+      {"cnxTimeout", "1000"},
+      {"4lw.commands.whitelist", "*"},
       // Not ZooKeeper's own keys: become system properties zookeeper.<key>.
-      << "admin.enableServer=false\n"
-      << "extendedTypesEnabled=true\n";
+      {"admin.enableServer", "false"},
+      {"extendedTypesEnabled", "true"},
+  };
+  for (const auto& [k, v] : extra_) keys[k] = v;
+  keys["dataDir"] = (node.dir->path() / "data").string();
+  keys["clientPort"] = std::to_string(node.client_port);
+  keys["clientPortAddress"] = "127.0.0.1";
+  std::ofstream out(node.dir->path() / "zoo.cfg", std::ios::trunc);
+  for (const auto& [k, v] : keys) out << k << "=" << v << "\n";
   for (const auto& n : nodes_) {
     out << "server." << n.myid << "=127.0.0.1:" << n.quorum_port << ":" << n.election_port << "\n";
   }
   if (!out) throw std::runtime_error("cannot write zoo.cfg in " + node.dir->path().string());
 }
 
-void ZkEnsemble::launch(int i) {
+void TestEnsemble::launch(int i) {
   Node& n = nodes_[i];
   write_config(n);
+  if (kind_ == ServerKind::corral) {
+    n.process = std::make_unique<Process>(std::vector<std::string>{corral_server_binary(), (n.dir->path() / "zoo.cfg").string()},
+                                          n.dir->path() / "server.log");
+    return;
+  }
   const std::vector<std::string> cmd = {
       env_or("JAVA", "/usr/bin/java"),
       "-Xmx128m",
@@ -94,40 +106,76 @@ void ZkEnsemble::launch(int i) {
   n.process = std::make_unique<Process>(cmd, n.dir->path() / "server.log");
 }
 
-void ZkEnsemble::wait_serving(int i, const Deadline& deadline) {
+void TestEnsemble::wait_serving(int i, const Deadline& deadline) {
   for (;;) {
     if (!nodes_[i].process->alive()) {
-      throw std::runtime_error("ZooKeeper node " + std::to_string(i + 1) + " " +
+      throw std::runtime_error(name() + " node " + std::to_string(i + 1) + " " +
                                describe_wait_status(*nodes_[i].process->status()) + "\n" + logs_tail());
     }
     if (!mode(i).empty()) return;
     if (deadline.expired()) {
-      throw std::runtime_error("ZooKeeper node " + std::to_string(i + 1) + " did not serve in time\n" + logs_tail());
+      throw std::runtime_error(name() + " node " + std::to_string(i + 1) + " did not serve in time\n" + logs_tail());
     }
     std::this_thread::sleep_for(20ms);
   }
 }
 
-void ZkEnsemble::start(milliseconds timeout) {
+void TestEnsemble::start(milliseconds timeout) {
   for (int i = 0; i < size(); ++i) launch(i);
   const Deadline deadline(timeout);
   for (int i = 0; i < size(); ++i) wait_serving(i, deadline);
 }
 
-void ZkEnsemble::restart(int i, milliseconds timeout) {
+void TestEnsemble::restart(int i, milliseconds timeout) {
   kill9(i);
+  launch_and_wait(i, timeout);
+}
+
+void TestEnsemble::launch_and_wait(int i, milliseconds timeout) {
   launch(i);
   wait_serving(i, Deadline(timeout));
 }
 
-int ZkEnsemble::leader() const {
+void TestEnsemble::pause(int i) {
+  if (nodes_[i].process) nodes_[i].process->signal(SIGSTOP);
+}
+
+void TestEnsemble::resume(int i) {
+  if (nodes_[i].process) nodes_[i].process->signal(SIGCONT);
+}
+
+int TestEnsemble::wait_for_leader(milliseconds timeout) const {
+  int found = -1;
+  auto* self = const_cast<TestEnsemble*>(this);
+  wait_until(
+      [&] {
+        found = leader();
+        if (found < 0) return false;
+        for (int i = 0; i < size(); ++i) {
+          if (self->alive(i) && mode(i).empty()) return false;
+        }
+        return true;
+      },
+      timeout);
+  return found;
+}
+
+std::string TestEnsemble::name() const { return kind_ == ServerKind::corral ? "corral" : "ZooKeeper"; }
+
+std::string TestEnsemble::host_port(int i) const { return "127.0.0.1:" + std::to_string(nodes_[i].client_port); }
+
+std::string TestEnsemble::four_letter(int i, const std::string& word) const {
+  return four_letter_word(nodes_[i].client_port, word, 1000ms).value_or("");
+}
+
+int TestEnsemble::leader() const {
   for (int i = 0; i < size(); ++i) {
     if (mode(i) == "leader") return i;
   }
   return -1;
 }
 
-std::string ZkEnsemble::connect_string() const {
+std::string TestEnsemble::connect_string() const {
   std::string out;
   for (const auto& n : nodes_) {
     if (!out.empty()) out += ",";
@@ -136,13 +184,13 @@ std::string ZkEnsemble::connect_string() const {
   return out;
 }
 
-void ZkEnsemble::kill9(int i) {
+void TestEnsemble::kill9(int i) {
   if (nodes_[i].process) nodes_[i].process->kill();
 }
 
-bool ZkEnsemble::alive(int i) { return nodes_[i].process && nodes_[i].process->alive(); }
+bool TestEnsemble::alive(int i) { return nodes_[i].process && nodes_[i].process->alive(); }
 
-std::string ZkEnsemble::mode(int i) const {
+std::string TestEnsemble::mode(int i) const {
   const auto answer = four_letter_word(nodes_[i].client_port, "srvr", 1000ms);
   if (!answer) return "";
   for (const char* m : {"leader", "follower", "observer", "standalone"}) {
@@ -151,7 +199,7 @@ std::string ZkEnsemble::mode(int i) const {
   return "";
 }
 
-int ZkEnsemble::node_with_session(int64_t id) const {
+int TestEnsemble::node_with_session(int64_t id) const {
   const std::string needle = "sid=0x" + hex(id) + ",";
   int found = -1;
   for (int i = 0; i < size(); ++i) {
@@ -164,13 +212,13 @@ int ZkEnsemble::node_with_session(int64_t id) const {
   return found;
 }
 
-std::string ZkEnsemble::log(int i) const { return read_file(nodes_[i].dir->path() / "server.log"); }
+std::string TestEnsemble::log(int i) const { return read_file(nodes_[i].dir->path() / "server.log"); }
 
-std::string ZkEnsemble::logs_tail(std::size_t bytes) const {
+std::string TestEnsemble::logs_tail(std::size_t bytes) const {
   std::string out;
   for (int i = 0; i < size(); ++i) {
     const std::string l = log(i);
-    out += "---- ZooKeeper node " + std::to_string(i + 1) + " (" + (nodes_[i].dir->path() / "server.log").string() +
+    out += "---- " + name() + " node " + std::to_string(i + 1) + " (" + (nodes_[i].dir->path() / "server.log").string() +
            ") ----\n" + (l.size() > bytes ? l.substr(l.size() - bytes) : l) + "\n";
   }
   return out;
