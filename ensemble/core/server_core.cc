@@ -566,6 +566,13 @@ void ServerCore::set_role(Role role, int64_t next_zxid) {
   if (role == Role::leader) next_zxid_ = next_zxid;
 }
 
+void ServerCore::take_over_sessions(int64_t now_ms) {
+  for (auto& [id, s] : sessions_) {
+    s.deadline_ms = now_ms + s.timeout_ms;
+    if ((id >> 56) == config_.server_id) next_session_ = std::max(next_session_, id + 1);
+  }
+}
+
 void ServerCore::committed(const proto::Txn& txn, int64_t now_ms) {
   // A learner's request completes by the commit of its txn: find it by cxid.
   if (auto s = sessions_.find(txn.session_id()); s != sessions_.end() && txn.session_id() != 0) {

@@ -144,6 +144,10 @@ class ServerCore {
   // with ZooKeeper when a server changes state). A leader numbers its txns
   // from `next_zxid` on.
   void set_role(Role role, int64_t next_zxid = 0);
+  // A new leader gives every session a whole timeout from now: it cannot know
+  // when the previous leader last heard from each (ZooKeeper's leader does
+  // the same when it takes over the session tracker).
+  void take_over_sessions(int64_t now_ms);
   Role role() const { return role_; }
   // Learner: the leader committed `txn`.
   void committed(const proto::Txn& txn, int64_t now_ms);

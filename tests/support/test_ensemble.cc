@@ -131,6 +131,8 @@ void TestEnsemble::restart(int i, milliseconds timeout) {
   launch_and_wait(i, timeout);
 }
 
+void TestEnsemble::wait_serving(int i, milliseconds timeout) { wait_serving(i, Deadline(timeout)); }
+
 void TestEnsemble::launch_and_wait(int i, milliseconds timeout) {
   launch(i);
   wait_serving(i, Deadline(timeout));

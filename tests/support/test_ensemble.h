@@ -54,7 +54,11 @@ class TestEnsemble {
   // SIGSTOP / SIGCONT: a node that is alive but silent (a partition, a GC pause).
   void pause(int i);
   void resume(int i);
-  // Starts a node that is not running and waits until it serves.
+  // Starts a node that is not running (and does not wait).
+  void launch(int i);
+  // Waits until node i serves clients; throws with the logs' ends if not.
+  void wait_serving(int i, milliseconds timeout);
+  // launch(i), then wait_serving(i).
   void launch_and_wait(int i, milliseconds timeout);
   // kill9(i) if running, then start it again (same ports, same dataDir) and
   // wait until it serves.
@@ -86,7 +90,6 @@ class TestEnsemble {
     std::unique_ptr<Process> process;
   };
   void write_config(const Node& node) const;
-  void launch(int i);
   void wait_serving(int i, const Deadline& deadline);
   std::string name() const;
 

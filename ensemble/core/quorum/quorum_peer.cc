@@ -122,6 +122,7 @@ void QuorumPeer::handle(ZabEffect e, int64_t now_ms) {
   } else if (std::holds_alternative<effect::Activate>(e)) {
     if (leader_) {
       core_.set_role(Role::leader, leader_->next_zxid());
+      core_.take_over_sessions(now_ms);
     } else {
       core_.set_role(Role::learner);
     }

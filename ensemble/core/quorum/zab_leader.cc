@@ -1,5 +1,7 @@
 #include "ensemble/core/quorum/zab_leader.h"
 
+#include "ensemble/core/hex.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -144,6 +146,7 @@ void ZabLeader::sync_learner(PeerId peer) {
   const bool new_epoch_marker = (peer_last & 0xffffffffLL) == 0;
   proto::LearnerMessage m;
   if (peer_last == leader_last) {
+    note("learner " + std::to_string(peer) + " is up to date at " + hex(peer_last) + " (empty DIFF)");
     m.mutable_diff()->set_last_zxid(leader_last);
     send(peer, std::move(m));
     queue_history_after(peer, peer_last);
@@ -151,6 +154,8 @@ void ZabLeader::sync_learner(PeerId peer) {
     return;
   }
   if (peer_last > leader_last && !new_epoch_marker) {
+    note("learner " + std::to_string(peer) + " at " + hex(peer_last) + " is truncated to " + hex(leader_last) +
+         " (TRUNC)");
     m.mutable_trunc()->set_zxid(leader_last);
     send(peer, std::move(m));
     queue_history_after(peer, leader_last);
@@ -162,6 +167,7 @@ void ZabLeader::sync_learner(PeerId peer) {
     const auto exact = std::find_if(committed_.begin(), committed_.end(),
                                     [&](const proto::Txn& t) { return t.zxid() == peer_last; });
     if (exact != committed_.end()) {
+      note("learner " + std::to_string(peer) + " at " + hex(peer_last) + " gets a DIFF to " + hex(leader_last));
       m.mutable_diff()->set_last_zxid(leader_last);
       send(peer, std::move(m));
       queue_history_after(peer, peer_last);
@@ -172,6 +178,8 @@ void ZabLeader::sync_learner(PeerId peer) {
       for (const auto& t : committed_) {
         if (t.zxid() < peer_last) prev = t.zxid();
       }
+      note("learner " + std::to_string(peer) + " at " + hex(peer_last) + " is truncated to " + hex(prev) +
+           " (TRUNC)");
       m.mutable_trunc()->set_zxid(prev);
       send(peer, std::move(m));
       queue_history_after(peer, prev);
@@ -182,8 +190,8 @@ void ZabLeader::sync_learner(PeerId peer) {
   // Too far behind for the window: a snapshot, then what follows it.
   l.stage = Stage::snapshot;
   pinned_from_ = pinned_from_ < 0 ? last_committed_ : std::min(pinned_from_, last_committed_);
-  note("learner " + std::to_string(peer) + " at zxid " + std::to_string(peer_last) + " gets a snapshot at " +
-       std::to_string(last_committed_));
+  note("learner " + std::to_string(peer) + " at " + hex(peer_last) + " gets a snapshot at " + hex(last_committed_) +
+       " (SNAP)");
   effects_.push_back(effect::StreamSnapshot{peer, last_committed_});
 }
 
@@ -345,8 +353,11 @@ void ZabLeader::on_message(PeerId peer, const proto::LearnerMessage& m, int64_t 
     case proto::LearnerMessage::kAckEpoch: {
       const auto& a = m.ack_epoch();
       const int64_t my_last = last_synced_ > last_committed_ ? last_synced_ : last_committed_;
-      if (a.current_epoch() > history_.current_epoch ||
-          (a.current_epoch() == history_.current_epoch && a.last_zxid() > my_last)) {
+      // Only while establishing, as ZooKeeper's waitForEpochAck: once a
+      // quorum follows, a learner that joins reports the epoch it learnt
+      // from us (newer than the history we started from) and is synced.
+      if (!established_ && (a.current_epoch() > history_.current_epoch ||
+          (a.current_epoch() == history_.current_epoch && a.last_zxid() > my_last))) {
         step_down("learner " + std::to_string(peer) + " has a newer history (epoch " +
                   std::to_string(a.current_epoch()) + ", zxid " + std::to_string(a.last_zxid()) + ")");
         return;

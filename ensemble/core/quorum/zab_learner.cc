@@ -24,8 +24,9 @@ void ZabLearner::fail(std::string reason) {
   effects_.push_back(effect::StepDown{std::move(reason)});
 }
 
-void ZabLearner::on_connected(int64_t now_ms) {
-  last_heard_ms_ = now_ms;
+void ZabLearner::on_connected(int64_t) {
+  // last_heard_ms_ stays: initLimit counts from the start of the role, however
+  // often we had to connect again.
   proto::LearnerMessage m;
   auto* info = m.mutable_follower_info();
   info->set_server_id(config_.me);
@@ -172,7 +173,15 @@ void ZabLearner::on_message(const proto::LearnerMessage& m, int64_t now_ms) {
   }
 }
 
-void ZabLearner::on_disconnected() { fail("lost the connection to the leader"); }
+void ZabLearner::on_disconnected() {
+  // Before the leader answered, it may not lead yet (it closes what reaches
+  // it early): connect again at the next tick, within initLimit.
+  if (stage_ == Stage::connecting || stage_ == Stage::waiting_epoch) {
+    stage_ = Stage::connecting;
+    return;
+  }
+  fail("lost the connection to the leader");
+}
 
 void ZabLearner::tick(int64_t now_ms) {
   if (stage_ == Stage::failed) return;

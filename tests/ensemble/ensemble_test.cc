@@ -1,0 +1,344 @@
+// Replicated ensembles as real processes: the guarantees of issue 4.
+//
+// Each test starts its own ensemble (fresh ports and dataDirs), so tests are
+// independent and ctest can run them in parallel. Waits are bounded; a failed
+// test prints the end of every server's log.
+#include <gtest/gtest.h>
+
+#include <boost/fiber/future.hpp>
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/client/fiber_test_util.h"
+#include "tests/support/test_ensemble.h"
+
+namespace corral::test {
+namespace {
+
+std::unique_ptr<Client> connect_to(Runtime& rt, const std::string& hosts, milliseconds session_timeout = 10s) {
+  ClientOptions o;
+  o.connect_string = hosts;
+  o.session_timeout = session_timeout;
+  auto c = std::make_unique<Client>(rt, o);
+  c->connect(30s);
+  return c;
+}
+
+// The children of `path` as every server sees it after a sync through it.
+std::vector<std::string> children_on(Runtime& rt, TestEnsemble& e, int node, const std::string& path) {
+  auto c = connect_to(rt, e.host_port(node));
+  c->sync(path);
+  auto kids = c->children(path).names;
+  std::sort(kids.begin(), kids.end());
+  c->close();
+  return kids;
+}
+
+// Does any file under `dir` contain `needle`? (A txn the leader logged.)
+bool files_contain(const std::filesystem::path& dir, const std::string& needle) {
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+class EnsembleGuarantees : public ::testing::Test {
+ protected:
+  void start(int size, std::map<std::string, std::string> extra = {}) {
+    ensemble_ = std::make_unique<TestEnsemble>(size, default_server_kind(), std::move(extra));
+    ensemble_->start(90s);
+  }
+  void TearDown() override {
+    if (HasFailure() && ensemble_) std::cerr << ensemble_->logs_tail(6000);
+  }
+  TestEnsemble& e() { return *ensemble_; }
+  // Corral's own log lines (skipped against ZooKeeper).
+  bool corral() const { return ensemble_->is_corral(); }
+
+  std::unique_ptr<TestEnsemble> ensemble_;
+};
+
+TEST_F(EnsembleGuarantees, ThreeServersElectOneLeaderAndServeThroughEveryServer) {
+  start(3);
+  const int leader = e().wait_for_leader(30s);
+  ASSERT_GE(leader, 0);
+  int followers = 0;
+  for (int i = 0; i < 3; ++i) followers += e().mode(i) == "follower";
+  EXPECT_EQ(followers, 2);
+  EXPECT_NE(e().four_letter(leader, "mntr").find("zk_synced_followers\t2"), std::string::npos)
+      << e().four_letter(leader, "mntr");
+  EXPECT_NE(e().four_letter(leader, "srvr").find("Mode: leader"), std::string::npos);
+
+  run_fibers([&](Runtime& rt) {
+    // A write through each server, each visible on every server.
+    for (int i = 0; i < 3; ++i) {
+      auto c = connect_to(rt, e().host_port(i));
+      c->create("/via-" + std::to_string(i), "from " + std::to_string(i));
+      c->close();
+    }
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(children_on(rt, e(), i, "/"), (std::vector<std::string>{"via-0", "via-1", "via-2", "zookeeper"}))
+          << "server " << i;
+    }
+  });
+}
+
+// sync makes the next read on that server reflect every write committed
+// before it: a writer on one server, a reader on another, many times.
+TEST_F(EnsembleGuarantees, SyncThenReadOnAnotherServerSeesTheWrite) {
+  start(3);
+  const int leader = e().wait_for_leader(30s);
+  ASSERT_GE(leader, 0);
+  const int a = (leader + 1) % 3, b = (leader + 2) % 3;  // two followers
+  run_fibers([&](Runtime& rt) {
+    auto writer = connect_to(rt, e().host_port(a));
+    auto reader = connect_to(rt, e().host_port(b));
+    writer->create("/x", "0");
+    for (int i = 1; i <= 200; ++i) {
+      writer->set("/x", std::to_string(i));
+      reader->sync("/x");
+      ASSERT_EQ(reader->get("/x").data, std::to_string(i)) << "round " << i;
+    }
+  });
+}
+
+// kill -9 of the leader under a continuous stream of writes: a new leader is
+// elected, the stream continues, and every acknowledged write is on every
+// server afterwards, in the order the session sent them (per-session FIFO).
+TEST_F(EnsembleGuarantees, KillingTheLeaderUnderWritesLosesNoAcknowledgedWrite) {
+  start(3);
+  const int old_leader = e().wait_for_leader(30s);
+  ASSERT_GE(old_leader, 0);
+  std::map<int, std::string> acked;  // write number -> created name
+  std::chrono::milliseconds failover{0};
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().connect_string(), 20s);
+    c->create("/stream", "");
+    std::deque<std::pair<int, boost::fibers::future<Result<Created>>>> inflight;
+    int next = 0;
+    bool killed = false;
+    std::chrono::steady_clock::time_point killed_at;
+    const Deadline deadline(90s);
+    std::size_t acked_at_kill = 0;
+    while (!deadline.expired()) {
+      while (inflight.size() < 20) {
+        inflight.emplace_back(next, c->async_create("/stream/w-", std::to_string(next), {.mode = CreateMode::persistentSequential}));
+        ++next;
+      }
+      auto [n, f] = std::move(inflight.front());
+      inflight.pop_front();
+      auto r = f.get();
+      if (!r.error) {
+        acked[n] = r.value.path;
+        if (killed && failover.count() == 0) {
+          failover = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at);
+        }
+      }
+      if (!killed && acked.size() >= 300) {
+        e().kill9(old_leader);
+        killed = true;
+        killed_at = std::chrono::steady_clock::now();
+        acked_at_kill = acked.size();
+      }
+      if (killed && acked.size() >= acked_at_kill + 300) break;
+    }
+    while (!inflight.empty()) {
+      auto r = inflight.front().second.get();
+      if (!r.error) acked[inflight.front().first] = r.value.path;
+      inflight.pop_front();
+    }
+    ASSERT_TRUE(killed);
+    ASSERT_GE(acked.size(), acked_at_kill + 300) << "the stream did not continue after the failover";
+    std::cout << "failover under writes: first ack " << failover.count() << " ms after kill -9 of the leader; "
+              << acked.size() << " writes acknowledged of " << next << " sent\n";
+    // Per-session FIFO: acknowledged writes got sequence numbers in send order.
+    std::string previous;
+    for (const auto& [n, name] : acked) {
+      EXPECT_LT(previous, name) << "write " << n;
+      previous = name;
+    }
+    c->close();
+  });
+  ASSERT_FALSE(HasFailure());
+  e().restart(old_leader, 60s);
+  ASSERT_GE(e().wait_for_leader(30s), 0);
+  run_fibers([&](Runtime& rt) {
+    std::vector<std::string> first;
+    for (int i = 0; i < 3; ++i) {
+      const auto kids = children_on(rt, e(), i, "/stream");
+      const std::set<std::string> have(kids.begin(), kids.end());
+      for (const auto& [n, name] : acked) {
+        ASSERT_TRUE(have.contains(name.substr(std::string("/stream/").size())))
+            << "acknowledged write " << n << " (" << name << ") missing on server " << i;
+      }
+      if (i == 0) first = kids;
+      EXPECT_EQ(kids, first) << "servers 0 and " << i << " disagree";
+    }
+  });
+}
+
+// A follower that was down for a few writes catches up by DIFF; one down for
+// more than the leader keeps in memory gets a snapshot.
+TEST_F(EnsembleGuarantees, AFollowerCatchesUpByDiffAndOneFarBehindBySnapshot) {
+  start(3);
+  const int leader = e().wait_for_leader(30s);
+  ASSERT_GE(leader, 0);
+  const int follower = (leader + 1) % 3;
+  const auto write_batch = [&](const std::string& dir, int count) {
+    run_fibers([&](Runtime& rt) {
+      auto c = connect_to(rt, e().host_port(leader));
+      c->create(dir, "");
+      std::vector<boost::fibers::future<Result<Created>>> fs;
+      for (int i = 0; i < count; ++i) fs.push_back(c->async_create(dir + "/n" + std::to_string(i), "v"));
+      for (auto& f : fs) ASSERT_FALSE(f.get().error);
+      c->close();
+    });
+  };
+  e().kill9(follower);
+  write_batch("/diff", 100);
+  e().launch_and_wait(follower, 60s);
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().host_port(follower));
+    EXPECT_EQ(c->children("/diff").names.size(), 100u);  // no sync: it came up with them
+  });
+  if (corral()) {
+    EXPECT_NE(e().log(leader).find("learner " + std::to_string(follower + 1) + " at "), std::string::npos);
+    EXPECT_NE(e().log(leader).find("DIFF"), std::string::npos);
+  }
+
+  e().kill9(follower);
+  write_batch("/snap", 1200);  // beyond the leader's 500-txn window
+  e().launch_and_wait(follower, 60s);
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().host_port(follower));
+    EXPECT_EQ(c->children("/snap").names.size(), 1200u);
+    EXPECT_EQ(c->children("/diff").names.size(), 100u);
+  });
+  if (corral()) {
+    EXPECT_NE(e().log(leader).find("(SNAP)"), std::string::npos) << e().log(leader);
+  }
+}
+
+// A leader logs a proposal that no follower receives (both have just died;
+// it leads on for syncLimit ticks), then dies too. The followers come back,
+// elect a new leader and move on; when the old leader returns, its
+// uncommitted tail is cut (TRUNC) and the write is nowhere.
+TEST_F(EnsembleGuarantees, AFormerLeaderWithAnUncommittedTailIsTruncated) {
+  start(3);
+  const int leader = e().wait_for_leader(30s);
+  ASSERT_GE(leader, 0);
+  const int f1 = (leader + 1) % 3, f2 = (leader + 2) % 3;
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().host_port(leader), 30s);
+    c->create("/committed", "");
+    e().kill9(f1);
+    e().kill9(f2);
+    auto never = c->async_create("/uncommitted-tail", "lost");
+    // Wait until the leader's own log holds the proposal.
+    EXPECT_TRUE(fiber_wait_until([&] { return files_contain(e().data_dir(leader), "/uncommitted-tail"); }, 30s))
+        << "the leader never logged the proposal";
+    e().kill9(leader);
+  });
+  e().launch(f1);
+  e().launch(f2);
+  e().wait_serving(f1, 60s);
+  e().wait_serving(f2, 60s);
+  const int second = e().wait_for_leader(60s);
+  ASSERT_GE(second, 0);
+  ASSERT_NE(second, leader);
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().host_port(second));
+    c->create("/after", "");
+  });
+  e().launch_and_wait(leader, 60s);
+  run_fibers([&](Runtime& rt) {
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(children_on(rt, e(), i, "/"), (std::vector<std::string>{"after", "committed", "zookeeper"}))
+          << "server " << i;
+    }
+  });
+  if (corral()) {
+    EXPECT_NE(e().log(second).find("(TRUNC)"), std::string::npos) << e().log(second);
+    EXPECT_NE(e().log(leader).find("truncating the log"), std::string::npos);
+  }
+}
+
+// Five servers survive two crashes (one of them the leader); with a third
+// down there is no quorum and the last two stop serving; one back, service
+// resumes with everything written before.
+TEST_F(EnsembleGuarantees, FiveServersSurviveTwoCrashesAndStopServingWithoutAQuorum) {
+  start(5);
+  const int leader = e().wait_for_leader(30s);
+  ASSERT_GE(leader, 0);
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().connect_string());
+    c->create("/before", "");
+  });
+  const int other = (leader + 1) % 5;
+  e().kill9(leader);
+  e().kill9(other);
+  const int second = e().wait_for_leader(60s);
+  ASSERT_GE(second, 0);
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().connect_string());
+    c->create("/with-three", "");
+  });
+  e().kill9(second);
+  // Two of five: nobody may serve.
+  for (int i = 0; i < 5; ++i) {
+    if (!e().alive(i)) continue;
+    EXPECT_TRUE(wait_until([&] { return e().mode(i).empty(); }, 30s)) << "server " << i << " still serves";
+  }
+  e().launch_and_wait(second, 60s);
+  ASSERT_GE(e().wait_for_leader(60s), 0);
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().connect_string());
+    c->sync("/");
+    EXPECT_TRUE(c->exists("/before").has_value());
+    EXPECT_TRUE(c->exists("/with-three").has_value());
+  });
+}
+
+// Sessions are global: an ephemeral made through a follower lives on every
+// server, and when its session expires (only the leader expires sessions) it
+// goes everywhere.
+TEST_F(EnsembleGuarantees, AnEphemeralOfAnExpiredSessionGoesFromEveryServer) {
+  start(3);
+  const int leader = e().wait_for_leader(30s);
+  ASSERT_GE(leader, 0);
+  const int follower = (leader + 1) % 3;
+  run_fibers([&](Runtime& rt) {
+    auto owner = connect_to(rt, e().host_port(follower), 1200ms);
+    owner->create("/eph", "", {.mode = CreateMode::ephemeral});
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(children_on(rt, e(), i, "/").size(), 2u) << "server " << i;
+    // The owner vanishes without closing: its server stops hearing pings.
+    e().pause(follower);
+    auto watcher = connect_to(rt, e().host_port(leader));
+    EXPECT_TRUE(fiber_wait_until([&] { return !watcher->exists("/eph").has_value(); }, 30s))
+        << "the leader did not expire the session";
+    e().resume(follower);
+    EXPECT_TRUE(fiber_wait_until(
+        [&] {
+          auto c = connect_to(rt, e().host_port(follower));
+          c->sync("/");
+          return !c->exists("/eph").has_value();
+        },
+        30s));
+  });
+}
+
+}  // namespace
+}  // namespace corral::test
