@@ -57,8 +57,8 @@ bool files_contain(const std::filesystem::path& dir, const std::string& needle) 
 
 class EnsembleGuarantees : public ::testing::Test {
  protected:
-  void start(int size, std::map<std::string, std::string> extra = {}) {
-    ensemble_ = std::make_unique<TestEnsemble>(size, default_server_kind(), std::move(extra));
+  void start(int size, std::map<std::string, std::string> extra = {}, int observers = 0) {
+    ensemble_ = std::make_unique<TestEnsemble>(size, default_server_kind(), std::move(extra), observers);
     ensemble_->start(90s);
   }
   void TearDown() override {
@@ -337,6 +337,48 @@ TEST_F(EnsembleGuarantees, AnEphemeralOfAnExpiredSessionGoesFromEveryServer) {
           return !c->exists("/eph").has_value();
         },
         30s));
+  });
+}
+
+// Observers receive every committed txn and serve reads and writes, but
+// never vote: three voters and two observers keep serving with one voter
+// down, and stop with two voters down although four servers of five run.
+TEST_F(EnsembleGuarantees, ObserversServeButNeverVote) {
+  start(5, {}, 2);
+  const int leader = e().wait_for_leader(30s);
+  ASSERT_GE(leader, 0);
+  EXPECT_LT(leader, 3) << "an observer leads";
+  EXPECT_EQ(e().mode(3), "observer");
+  EXPECT_EQ(e().mode(4), "observer");
+  if (corral()) {
+    EXPECT_NE(e().four_letter(leader, "mntr").find("zk_synced_followers\t2"), std::string::npos)
+        << e().four_letter(leader, "mntr");
+  }
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().host_port(3));
+    c->create("/via-observer", "o");
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(children_on(rt, e(), i, "/").size(), 2u) << "server " << i;
+  });
+  // One voter down (not the leader): still a quorum of voters.
+  const int f = (leader + 1) % 3;
+  e().kill9(f);
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().host_port(4));
+    c->create("/with-two-voters", "");
+  });
+  // Two voters down: the observers and the last voter stop serving.
+  e().kill9(leader);
+  for (int i = 0; i < 5; ++i) {
+    if (!e().alive(i)) continue;
+    EXPECT_TRUE(wait_until([&] { return e().mode(i).empty(); }, 30s)) << "server " << i << " still serves";
+  }
+  e().launch(f);
+  e().wait_serving(f, 60s);
+  ASSERT_GE(e().wait_for_leader(60s), 0);
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().host_port(3));
+    c->sync("/");
+    EXPECT_TRUE(c->exists("/with-two-voters").has_value());
   });
 }
 

@@ -34,8 +34,8 @@ std::string hex(int64_t v) {
 
 }  // namespace
 
-TestEnsemble::TestEnsemble(int size, ServerKind kind, std::map<std::string, std::string> extra)
-    : kind_(kind), extra_(std::move(extra)) {
+TestEnsemble::TestEnsemble(int size, ServerKind kind, std::map<std::string, std::string> extra, int observers)
+    : kind_(kind), extra_(std::move(extra)), observers_(observers) {
   std::set<uint16_t> used;
   const auto fresh_port = [&] {
     for (;;) {
@@ -77,10 +77,12 @@ void TestEnsemble::write_config(const Node& node) const {
   keys["dataDir"] = (node.dir->path() / "data").string();
   keys["clientPort"] = std::to_string(node.client_port);
   keys["clientPortAddress"] = "127.0.0.1";
+  if (is_observer(node.myid - 1)) keys["peerType"] = "observer";
   std::ofstream out(node.dir->path() / "zoo.cfg", std::ios::trunc);
   for (const auto& [k, v] : keys) out << k << "=" << v << "\n";
   for (const auto& n : nodes_) {
-    out << "server." << n.myid << "=127.0.0.1:" << n.quorum_port << ":" << n.election_port << "\n";
+    out << "server." << n.myid << "=127.0.0.1:" << n.quorum_port << ":" << n.election_port
+        << (is_observer(n.myid - 1) ? ":observer" : "") << "\n";
   }
   if (!out) throw std::runtime_error("cannot write zoo.cfg in " + node.dir->path().string());
 }

@@ -31,9 +31,11 @@ namespace corral::test {
 
 class TestEnsemble {
  public:
-  // `extra`: further zoo.cfg keys (they override the defaults).
+  // `extra`: further zoo.cfg keys (they override the defaults). The last
+  // `observers` of the `size` nodes are observers (":observer" in every
+  // server line, peerType=observer in their own zoo.cfg).
   explicit TestEnsemble(int size = 3, ServerKind kind = default_server_kind(),
-                        std::map<std::string, std::string> extra = {});
+                        std::map<std::string, std::string> extra = {}, int observers = 0);
   ~TestEnsemble();
   TestEnsemble(const TestEnsemble&) = delete;
   TestEnsemble& operator=(const TestEnsemble&) = delete;
@@ -93,8 +95,11 @@ class TestEnsemble {
   void wait_serving(int i, const Deadline& deadline);
   std::string name() const;
 
+  bool is_observer(int i) const { return i >= size() - observers_; }
+
   ServerKind kind_;
   std::map<std::string, std::string> extra_;
+  int observers_ = 0;
   std::vector<Node> nodes_;
 };
 
