@@ -99,3 +99,176 @@ start_server() {  # kind dir heap
   fi
   pids+=("$server_pid")
 }
+
+# ---- ensembles (benchmarks/compare) ------------------------------------------
+# An ensemble of `n` servers of one kind lives in `base` (node i in base/i,
+# i = 1..n, each with zoo.cfg, data/myid, server.log and a pid file); n = 1
+# is a standalone server (write_cfg's zoo.cfg). Both kinds read the same
+# zoo.cfg: tickTime 2000, initLimit 10, syncLimit 5, fsync on (the default).
+# Files per node record its client port (port) and pid (pid), so hooks run by
+# other processes (corral-bench's --kill-hook) can find them.
+
+# ZooKeeper's JVM heap in the ensembles (upstream zkEnv.sh's default).
+ensemble_zk_heap=${ensemble_zk_heap:-1000m}
+
+write_ensemble_cfgs() {  # base n: picks the ports and writes every node's zoo.cfg
+  local base="$1" n="$2" i
+  local -a cp qp ep
+  for i in $(seq "$n"); do cp[i]=$(free_port); qp[i]=$(free_port); ep[i]=$(free_port); done
+  for i in $(seq "$n"); do
+    local dir="$base/$i"
+    if ((n == 1)); then
+      write_cfg "$dir" "${cp[i]}"
+    else
+      mkdir -p "$dir/data"
+      echo "$i" >"$dir/data/myid"
+      {
+        echo "tickTime=2000"
+        echo "initLimit=10"
+        echo "syncLimit=5"
+        echo "dataDir=$dir/data"
+        echo "clientPort=${cp[i]}"
+        echo "clientPortAddress=127.0.0.1"
+        echo "4lw.commands.whitelist=*"
+        echo "admin.enableServer=false"
+        local j
+        for j in $(seq "$n"); do echo "server.$j=127.0.0.1:${qp[j]}:${ep[j]}"; done
+      } >"$dir/zoo.cfg"
+    fi
+    mkdir -p "$dir/conf"
+    [[ -f /etc/zookeeper/conf_example/log4j.properties ]] && cp /etc/zookeeper/conf_example/log4j.properties "$dir/conf/"
+    echo "${cp[i]}" >"$dir/port"
+  done
+}
+
+# Starts node i of the ensemble in base (again after a kill: same ports and dataDir).
+launch_node() {  # kind base i
+  start_server "$1" "$2/$3" "$ensemble_zk_heap"
+  echo "$server_pid" >"$2/$3/pid"
+}
+
+# The mode a node's srvr names (leader, follower, standalone) or "".
+node_mode() {  # base i
+  four "$(cat "$1/$2/port")" srvr | sed -n 's/^Mode: //p'
+}
+
+# Waits until every running node of the ensemble serves and one leads (or is
+# standalone); exits the script with the logs' ends after `secs`.
+wait_ensemble() {  # base n secs
+  local base="$1" n="$2" secs="$3" i ok lead
+  for _ in $(seq $((secs * 10))); do
+    ok=1; lead=0
+    for i in $(seq "$n"); do
+      local pid m
+      pid=$(cat "$base/$i/pid")
+      alive "$pid" || continue
+      m=$(node_mode "$base" "$i")
+      [[ -z "$m" ]] && ok=0
+      [[ "$m" == leader || "$m" == standalone ]] && lead=1
+    done
+    ((ok && lead)) && return 0
+    sleep 0.1
+  done
+  log "ensemble in $base did not serve within ${secs}s"
+  for i in $(seq "$n"); do log "node $i:"; tail -5 "$base/$i/server.log" >&2; done
+  exit 1
+}
+
+start_ensemble() {  # kind base n: sets ens_connect
+  local kind="$1" base="$2" n="$3" i
+  write_ensemble_cfgs "$base" "$n"
+  for i in $(seq "$n"); do launch_node "$kind" "$base" "$i"; done
+  wait_ensemble "$base" "$n" 120
+  ens_connect=$(ensemble_connect "$base" "$n")
+}
+
+ensemble_connect() {  # base n
+  local i out=""
+  for i in $(seq "$2"); do out+="${out:+,}127.0.0.1:$(cat "$1/$i/port")"; done
+  echo "$out"
+}
+
+ensemble_pids() {  # base n: the pids of the running nodes
+  local i pid
+  for i in $(seq "$2"); do
+    pid=$(cat "$1/$i/pid")
+    alive "$pid" && echo "$pid"
+  done
+}
+
+# Sum over the ensemble's running nodes: CPU time in ms (process and reaped
+# children), VmRSS in kB.
+ensemble_cpu_ms() {  # base n
+  local t pid sum=0
+  t=$(getconf CLK_TCK)
+  for pid in $(ensemble_pids "$1" "$2"); do
+    sum=$((sum + $(awk -v t="$t" '{print int(($14 + $15 + $16 + $17) * 1000 / t)}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$sum"
+}
+ensemble_rss_kb() {  # base n
+  local pid sum=0
+  for pid in $(ensemble_pids "$1" "$2"); do
+    sum=$((sum + $(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)))
+  done
+  echo "$sum"
+}
+
+# Stops every node of an ensemble: SIGTERM to all at once, SIGKILL to those
+# still running after `secs` (a benchmark's servers are thrown away).
+stop_ensemble() {  # base n [secs]
+  local i pid running=()
+  for i in $(seq "$2"); do
+    pid=$(cat "$1/$i/pid")
+    if alive "$pid"; then kill -TERM "$pid" 2>/dev/null || true; running+=("$pid"); fi
+  done
+  for _ in $(seq $((${3:-10} * 20))); do
+    local left=0
+    for pid in "${running[@]}"; do alive "$pid" && left=1; done
+    ((left)) || break
+    sleep 0.05
+  done
+  for pid in "${running[@]}"; do
+    if alive "$pid"; then
+      log "pid $pid ($1) did not stop within ${3:-10}s of SIGTERM; killing it"
+      pkill -KILL -P "$pid" 2>/dev/null || true
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
+  return 0
+}
+
+# A script that kill -9s the ensemble's current leader and records which node
+# it was in base/killed: corral-bench's --kill-hook. Written to `file`.
+write_kill_leader_hook() {  # file base n
+  cat >"$1" <<HOOK
+#!/usr/bin/env bash
+# kill -9 of the leader of the ensemble in $2 (written by benchmarks/lib/servers.sh)
+for i in \$(seq $3); do
+  port=\$(cat "$2/\$i/port")
+  mode=\$(timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/\$1"; printf srvr >&3; cat <&3' _ "\$port" 2>/dev/null | sed -n 's/^Mode: //p')
+  if [[ "\$mode" == leader ]]; then
+    echo "\$i" >"$2/killed"
+    kill -9 "\$(cat "$2/\$i/pid")"
+    exit 0
+  fi
+done
+echo "kill hook: no leader in $2" >&2
+exit 1
+HOOK
+  chmod +x "$1"
+}
+
+# Starts again the node the kill hook killed (if any) and waits for the ensemble.
+restore_killed() {  # kind base n
+  local kind="$1" base="$2" n="$3" i pid
+  [[ -f "$base/killed" ]] || return 0
+  i=$(cat "$base/killed")
+  rm -f "$base/killed"
+  pid=$(cat "$base/$i/pid")
+  for _ in $(seq 100); do alive "$pid" || break; sleep 0.05; done
+  wait "$pid" 2>/dev/null || true
+  launch_node "$kind" "$base" "$i"
+  wait_ensemble "$base" "$n" 120
+}
