@@ -316,6 +316,35 @@ TEST_F(EnsembleGuarantees, AFormerLeaderWithAnUncommittedTailIsTruncated) {
   }
 }
 
+// A leader cut off from everyone (SIGSTOP: alive, silent) is replaced; when
+// it comes back it finds no quorum behind it, steps down and follows the new
+// leader, catching up with what was written meanwhile.
+TEST_F(EnsembleGuarantees, APausedLeaderIsReplacedAndRejoinsAsAFollower) {
+  start(3);
+  const int leader = e().wait_for_leader(30s);
+  ASSERT_GE(leader, 0);
+  e().pause(leader);
+  int second = -1;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        for (int i = 0; i < 3; ++i) {
+          if (i != leader && e().mode(i) == "leader") second = i;
+        }
+        return second >= 0;
+      },
+      60s))
+      << "no new leader while the old one is paused";
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().host_port(second));
+    c->create("/while-paused", "");
+  });
+  e().resume(leader);
+  EXPECT_TRUE(wait_until([&] { return e().mode(leader) == "follower"; }, 60s)) << "mode " << e().mode(leader);
+  run_fibers([&](Runtime& rt) {
+    EXPECT_EQ(children_on(rt, e(), leader, "/"), (std::vector<std::string>{"while-paused", "zookeeper"}));
+  });
+}
+
 // Five servers survive two crashes (one of them the leader); with a third
 // down there is no quorum and the last two stop serving; one back, service
 // resumes with everything written before.
