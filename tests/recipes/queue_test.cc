@@ -12,6 +12,7 @@
 #include "recipes/queue.h"
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
+#include "tests/recipes/wire_tap.h"
 #include "tests/recipes/worker.h"
 #include "tests/support/temp_dir.h"
 
@@ -354,6 +355,46 @@ TEST_P(QueueTest, DroppedConnectionsNeitherDoubleNorLoseItems) {
     }
     done = true;
     chaos.join();
+  });
+}
+
+// A put and a take whose replies never come back (the server applied them;
+// the tap swallows the answers, then cuts the connection): the receipt says
+// they were applied, so the item is queued once and delivered once.
+TEST_P(QueueTest, ALostReplyIsResolvedByTheReceipt) {
+  with_client([&](Runtime& rt, Client& c) {
+    WireTap tap(server().port());
+    auto o = options();
+    o.connect_string = tap.host_port();
+    auto tapped = connect(rt, o);
+    ASSERT_TRUE(tapped);
+    const std::string path = at("q");
+    Queue q(*tapped, path);
+    q.put("first");  // the receipt is made: the next put is one multi
+
+    tap.set_swallow_replies(true);
+    std::error_code ec = Error::operationTimeout;
+    boost::fibers::fiber putter([&] { q.put("second", Clock::now() + 10s, ec); });
+    ASSERT_TRUE(fiber_wait_until([&] { return tap.swallowed() >= 1; }));
+    tap.set_swallow_replies(false);
+    tap.drop_all();
+    putter.join();
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(q.lost_replies(), 1u);
+    EXPECT_EQ(contents(c, path), (std::vector<std::string>{"first", "second"})) << "the put was doubled or lost";
+
+    tap.set_swallow_replies(true);
+    std::optional<std::string> got;
+    boost::fibers::fiber taker([&] { got = q.take(Clock::now() + 10s, ec); });
+    ASSERT_TRUE(fiber_wait_until([&] { return tap.swallowed() >= 2; }));
+    tap.set_swallow_replies(false);
+    tap.drop_all();
+    taker.join();
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(got, "first");
+    EXPECT_EQ(contents(c, path), (std::vector<std::string>{"second"}));
+    EXPECT_EQ(q.take(5s), "second");
+    EXPECT_FALSE(q.poll());
   });
 }
 
