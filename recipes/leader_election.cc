@@ -132,6 +132,19 @@ struct Candidacy {
     };
   }
 
+  // Reads `node` with a watch that wakes the fiber (none if one is set
+  // already). The client registers a watch only with a successful reply: a
+  // read that failed (connectionLoss, noNode) set none, so `armed` must not
+  // claim one, or every later read would skip the watch and the fiber would
+  // sleep through the delete it waits for.
+  NodeData watched_get(const std::string& watched, const std::shared_ptr<Candidacy>& self, std::error_code& ec) {
+    Watcher watcher = arm(watched, self);
+    const bool armed_now = static_cast<bool>(watcher);
+    auto data = client.get(watched, std::move(watcher), ec);
+    if (ec && armed_now) armed.erase(watched);
+    return data;
+  }
+
   void forget() {
     node.clear();
     token = 0;
@@ -216,7 +229,7 @@ struct Candidacy {
         // First. Read our node (and watch it, to hear of a delete while we
         // lead) for the token and to be sure it is this session's.
         const std::string ours = node;
-        auto data = client.get(ours, arm(ours, self), ec);
+        auto data = watched_get(ours, self, ec);
         if (ec == Error::connectionLoss) continue;
         if (ec == Error::noNode || (!ec && data.stat.ephemeralOwner != client.session_id())) {
           forget();
@@ -227,7 +240,7 @@ struct Candidacy {
         return true;
       }
       const std::string ahead = join(path, *(it - 1));
-      client.get(ahead, arm(ahead, self), ec);
+      watched_get(ahead, self, ec);
       if (ec == Error::connectionLoss || ec == Error::noNode) continue;
       if (ec) return false;
       wake.wait_until(Clock::time_point::max());
@@ -634,7 +647,10 @@ void LeaderObserver::run() {
     bool watching = false;
     auto kids = client_.children(path_, {}, ec);
     if (ec == Error::noNode) {
-      const auto there = client_.exists(path_, s.arm(path_, shared_), ec);
+      Watcher watcher = s.arm(path_, shared_);
+      const bool armed_now = static_cast<bool>(watcher);
+      const auto there = client_.exists(path_, std::move(watcher), ec);
+      if (ec && armed_now) s.armed.erase(path_);  // no reply, no watch (see watched_get)
       if (there && !ec) continue;  // created meanwhile
       watching = !ec;
     } else if (!ec) {
@@ -655,7 +671,7 @@ void LeaderObserver::run() {
         watching = !ec;
       } else {
         const std::string first = join(path_, sorted.front());
-        auto data = client_.get(first, s.arm(first, shared_), ec);
+        auto data = s.watched_get(first, shared_, ec);
         if (ec == Error::noNode) continue;  // gone meanwhile: the next one leads
         if (!ec) {
           now = Participant{std::move(data.data), first, data.stat.czxid, true};
