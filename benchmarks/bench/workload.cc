@@ -17,7 +17,8 @@ std::unique_ptr<Workload> make_workload(const std::string& name) {
   if (name == "election") return make_election();
   if (name == "membership") return make_membership();
   if (name == "barrier") return make_barrier();
-  return nullptr;  // rwlock, queue: not built in yet
+  if (name == "queue") return make_queue();
+  return nullptr;  // rwlock: not built in yet
 }
 
 void ensure_path(Client& client, const std::string& path) {

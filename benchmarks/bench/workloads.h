@@ -14,5 +14,6 @@ std::unique_ptr<Workload> make_lock();        // workload_lock.cc
 std::unique_ptr<Workload> make_election();    // workload_election.cc
 std::unique_ptr<Workload> make_membership();  // workload_membership.cc
 std::unique_ptr<Workload> make_barrier();     // workload_barrier.cc
+std::unique_ptr<Workload> make_queue();       // workload_queue.cc
 
 }  // namespace corral::bench
