@@ -142,8 +142,11 @@ write_ensemble_cfgs() {  # base n: picks the ports and writes every node's zoo.c
 }
 
 # Starts node i of the ensemble in base (again after a kill: same ports and dataDir).
+# Disowned: a node killed by the kill hook is not reported by bash as "Killed"
+# (alive() counts the zombie as gone; it is reaped when the script exits).
 launch_node() {  # kind base i
   start_server "$1" "$2/$3" "$ensemble_zk_heap"
+  disown "$server_pid"
   echo "$server_pid" >"$2/$3/pid"
 }
 
