@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "tests/client/fiber_test_util.h"
+#include "tests/support/raw_client.h"
 #include "tests/support/test_ensemble.h"
 
 namespace corral::test {
@@ -343,6 +344,38 @@ TEST_F(EnsembleGuarantees, APausedLeaderIsReplacedAndRejoinsAsAFollower) {
   run_fibers([&](Runtime& rt) {
     EXPECT_EQ(children_on(rt, e(), leader, "/"), (std::vector<std::string>{"while-paused", "zookeeper"}));
   });
+}
+
+// A client never goes back in time: a server that has not seen the newest
+// zxid the client has seen refuses its session (the client tries another),
+// as ZooKeeper does; one that has seen it accepts.
+TEST_F(EnsembleGuarantees, AServerBehindTheClientRefusesItsSession) {
+  start(3);
+  const int leader = e().wait_for_leader(30s);
+  ASSERT_GE(leader, 0);
+  const int follower = (leader + 1) % 3;
+  int64_t seen = 0;
+  run_fibers([&](Runtime& rt) {
+    auto c = connect_to(rt, e().host_port(leader));
+    c->create("/x", "");
+    seen = c->last_zxid();
+  });
+  {
+    RawSession::Options caught_up;
+    caught_up.last_zxid_seen = seen;
+    RawSession ok(e().client_port(follower), caught_up);
+    EXPECT_GT(ok.connect_response().timeOut, 0);
+  }
+  RawSession::Options ahead;
+  ahead.last_zxid_seen = seen + 1000;  // newer than anything the ensemble has
+  bool refused = false;
+  try {
+    RawSession s(e().client_port(follower), ahead, 5s);
+    refused = s.connect_response().timeOut == 0;
+  } catch (const std::exception&) {
+    refused = true;  // closed without a session, as ZooKeeper does
+  }
+  EXPECT_TRUE(refused) << "a server behind the client gave it a session";
 }
 
 // Five servers survive two crashes (one of them the leader); with a third
