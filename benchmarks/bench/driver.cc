@@ -4,7 +4,6 @@
 
 #include <boost/fiber/fiber.hpp>
 #include <boost/fiber/operations.hpp>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -101,7 +100,6 @@ void runtime_thread(Shared& shared, int thread) {
             } catch (const std::system_error& e) {
               w.run.record_error(w.stats, e.code());
             } catch (const std::exception& e) {
-              std::lock_guard lock(shared.mutex);
               ++w.stats.errors[std::string("exception: ") + e.what()];
             }
           });

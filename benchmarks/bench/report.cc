@@ -97,7 +97,6 @@ void print_report(const Options& o, const RunResult& r) {
                   human_ns(h.percentile(0.999)).c_str(), human_ns(h.max()).c_str());
     }
   }
-  for (const auto& [k, v] : r.total.values) std::printf("%s: %s\n", k.c_str(), json_number(v).c_str());
   if (r.total.errors.empty()) {
     std::printf("errors: none\n");
   } else {
@@ -130,12 +129,6 @@ void write_json(const Options& o, const RunResult& r, const std::string& path) {
   sep = "";
   for (const auto& [code, n] : r.total.errors) {
     j << sep << json_string(code) << ": " << n;
-    sep = ", ";
-  }
-  j << "},\n  \"values\": {";
-  sep = "";
-  for (const auto& [k, v] : r.total.values) {
-    j << sep << json_string(k) << ": " << json_number(v);
     sep = ", ";
   }
   j << "},\n  \"notes\": [";

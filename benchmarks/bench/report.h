@@ -7,7 +7,7 @@
 //    "ops": 123456, "all_ops": 134567 (warm-up included), "throughput": 12345.6, "interrupted": false,
 //    "latency_us": {"get": {"count": n, "mean": .., "p50": .., "p90": ..,
 //                           "p99": .., "p999": .., "max": ..}, ...},
-//    "errors": {"CONNECTIONLOSS": 3, ...}, "values": {...}, "notes": [...]}
+//    "errors": {"CONNECTIONLOSS": 3, ...}, "notes": [...]}
 #pragma once
 
 #include <string>

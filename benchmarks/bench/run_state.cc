@@ -7,7 +7,6 @@ namespace corral::bench {
 void ThreadStats::merge(const ThreadStats& other) {
   for (const auto& [op, h] : other.latency) latency[op].merge(h);
   for (const auto& [code, n] : other.errors) errors[code] += n;
-  for (const auto& [k, v] : other.values) values[k] += v;
 }
 
 std::string error_label(const std::error_code& ec) {

@@ -13,7 +13,6 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <system_error>
 
@@ -32,7 +31,6 @@ inline uint64_t ns_between(Clock::time_point a, Clock::time_point b) {
 struct ThreadStats {
   std::map<std::string, LatencyHistogram> latency;  // by operation name
   std::map<std::string, uint64_t> errors;           // by ZooKeeper code name
-  std::map<std::string, double> values;             // workload figures (summed on merge)
   void merge(const ThreadStats& other);
 };
 
