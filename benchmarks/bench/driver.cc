@@ -1,5 +1,6 @@
 #include "bench/driver.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/fiber/fiber.hpp>
@@ -155,6 +156,11 @@ RunResult run_workload(const Options& o, Workload& workload, const std::atomic<b
   result.measured_s = std::chrono::duration<double>(run->effective_end() - run->measure_start()).count();
   result.ops = run->ops();
   result.all_ops = run->all_ops();
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) {
+    const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    result.client_cpu_s = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+  }
   result.unit = workload.unit();
   result.notes = workload.notes(o);
   result.interrupted = interrupt.load();

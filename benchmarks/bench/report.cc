@@ -97,6 +97,8 @@ void print_report(const Options& o, const RunResult& r) {
                   human_ns(h.percentile(0.999)).c_str(), human_ns(h.max()).c_str());
     }
   }
+  std::printf("corral-bench CPU time: %.2f s (a load generator on the servers' machine competes with them)\n",
+              r.client_cpu_s);
   if (r.total.errors.empty()) {
     std::printf("errors: none\n");
   } else {
@@ -116,7 +118,7 @@ void write_json(const Options& o, const RunResult& r, const std::string& path) {
     << ",\n  \"measured_s\": " << json_number(r.measured_s) << ",\n  \"unit\": " << json_string(r.unit)
     << ",\n  \"ops\": " << r.ops << ",\n  \"all_ops\": " << r.all_ops << ",\n  \"throughput\": "
     << json_number(r.measured_s > 0 ? static_cast<double>(r.ops) / r.measured_s : 0.0)
-    << ",\n  \"interrupted\": " << (r.interrupted ? "true" : "false") << ",\n  \"latency_us\": {";
+    << ",\n  \"client_cpu_s\": " << json_number(r.client_cpu_s) << ",\n  \"interrupted\": " << (r.interrupted ? "true" : "false") << ",\n  \"latency_us\": {";
   const char* sep = "";
   for (const auto& [op, h] : r.total.latency) {
     j << sep << "\n    " << json_string(op) << ": {\"count\": " << h.count() << ", \"mean\": " << json_number(h.mean() / 1e3)

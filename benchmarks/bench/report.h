@@ -4,7 +4,8 @@
 // JSON layout (latencies in microseconds):
 //   {"workload": "mixed", "connect": "...", "sessions": 4, "threads": 2,
 //    "inflight": 1, "warmup_s": 1, "measured_s": 10.0, "unit": "ops",
-//    "ops": 123456, "all_ops": 134567 (warm-up included), "throughput": 12345.6, "interrupted": false,
+//    "ops": 123456, "all_ops": 134567 (warm-up included), "throughput": 12345.6,
+//    "client_cpu_s": 3.2 (this process, whole run), "interrupted": false,
 //    "latency_us": {"get": {"count": n, "mean": .., "p50": .., "p90": ..,
 //                           "p99": .., "p999": .., "max": ..}, ...},
 //    "errors": {"CONNECTIONLOSS": 3, ...}, "notes": [...]}
