@@ -368,6 +368,20 @@ bool DoubleBarrier::leave(Clock::time_point deadline, std::error_code& ec) {
       break;
     }
     if (!there) continue;
+    // Names are per object, so the node we watch may already be its owner's
+    // node of the next round (the round ended since we read the members):
+    // then it stays until we enter. ready moving on must wake us too.
+    const NodeData now = client_.get(ready_, Signal::watcher(signal), ec);
+    if (ec == Error::noNode) {
+      ec.clear();
+      continue;
+    }
+    if (ec) {
+      if (retry_after(ec, deadline)) continue;
+      break;
+    }
+    const State moved = decode(now.data, now.stat.version);
+    if (is_at_least(moved, State::left, r) || is_at_least(moved, State::entered, r + 1)) continue;
     if (!signal->wait_until(deadline)) {
       ec = Error::operationTimeout;
       break;

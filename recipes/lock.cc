@@ -2,9 +2,21 @@
 
 namespace corral::recipes {
 
-Lock::Lock(Client& client, std::string path) : internals_(client, std::move(path), "lock-") {
-  state_listener_ = client.add_state_listener([this](SessionState s) {
+Lock::Lock(Client& client, std::string path) : internals_(client, std::move(path), "lock-") { watch_state(); }
+
+Lock::Lock(Client& client, std::string path, std::string lock_name, LockDriver driver, LockSorter sorter,
+           SortingSequence sequence)
+    : internals_(client, std::move(path), std::move(lock_name), 1, std::move(driver), std::move(sorter),
+                 std::move(sequence)) {
+  watch_state();
+}
+
+void Lock::watch_state() {
+  state_listener_ = internals_.client().add_state_listener([this](SessionState s) {
     if (holdings_.empty()) return;
+    if (s == SessionState::expired) {
+      for (auto& [fiber, holding] : holdings_) holding.lost = true;
+    }
     if (s == SessionState::suspended || s == SessionState::expired) {
       for (const auto& l : lost_listeners_) l(s);
     }
@@ -13,15 +25,19 @@ Lock::Lock(Client& client, std::string path) : internals_(client, std::move(path
 
 Lock::~Lock() {
   internals_.client().remove_state_listener(state_listener_);
-  if (auto it = holdings_.find(boost::this_fiber::get_id()); it != holdings_.end()) {
+  for (const auto& [fiber, holding] : holdings_) {
     std::error_code ignored;
-    internals_.release(it->second.path, ignored);
+    internals_.release(holding.path, ignored);
   }
 }
 
 bool Lock::acquire(Clock::time_point deadline, std::error_code& ec) {
   const auto me = boost::this_fiber::get_id();
   if (auto it = holdings_.find(me); it != holdings_.end()) {
+    if (it->second.lost) {
+      ec = Error::sessionExpired;
+      return false;
+    }
     ++it->second.count;
     ec.clear();
     return true;

@@ -17,9 +17,13 @@
 // the try_ forms return false on timeout and throw on other errors. While the
 // lock is held and the connection is suspended, on_lost() listeners hear
 // SessionState::suspended at once (the holder can no longer be sure it still
-// holds); on expiry they hear expired (it does not: its node is gone). A lost
-// create reply is found again by its protected id, never left as an orphan.
-// The destructor releases what the destroying fiber still holds.
+// holds); on expiry they hear expired (it does not: its node is gone). A
+// holding lost with its session stays counted until the fiber unlocks it
+// (unlock() then succeeds: the node went with the session); lock() by that
+// fiber meanwhile fails with sessionExpired instead of re-entering a lock it
+// no longer has. After unlock() and reconnect_new_session() the object is
+// used as before. A lost create reply is found again by its protected id,
+// never left as an orphan. The destructor releases whatever is still held.
 #pragma once
 
 #include <boost/fiber/operations.hpp>
@@ -37,6 +41,10 @@ namespace corral::recipes {
 class Lock {
  public:
   Lock(Client& client, std::string path);
+  // A mutex over a queue of another shape (ReadWriteLock's halves): nodes
+  // named `lock_name`, held when `driver` says so, ordered by `sorter`.
+  Lock(Client& client, std::string path, std::string lock_name, LockDriver driver, LockSorter sorter = {},
+       SortingSequence sequence = {});
   ~Lock();
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;
@@ -75,7 +83,10 @@ class Lock {
   struct Holding {
     std::string path;
     int count = 0;
+    bool lost = false;  // the session that held it expired
   };
+
+  void watch_state();
 
   LockInternals internals_;
   std::map<boost::fibers::fiber::id, Holding> holdings_;

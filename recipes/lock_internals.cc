@@ -8,17 +8,19 @@ namespace corral::recipes {
 
 LockVerdict standard_lock_driver(const std::vector<std::string>& sorted, std::size_t our_index, int max_leases) {
   const auto leases = static_cast<std::size_t>(max_leases);
-  if (our_index < leases) return {true, {}};
-  return {false, sorted[our_index - leases]};
+  if (our_index < leases) return {.holds = true};
+  return {.holds = false, .watch = sorted[our_index - leases]};
 }
 
 LockInternals::LockInternals(Client& client, std::string base_path, std::string lock_name, int max_leases,
-                             LockDriver driver)
+                             LockDriver driver, LockSorter sorter, SortingSequence sequence)
     : client_(client),
       base_(std::move(base_path)),
       name_(std::move(lock_name)),
       max_leases_(max_leases),
-      driver_(std::move(driver)) {}
+      driver_(std::move(driver)),
+      sorter_(std::move(sorter)),
+      sequence_(std::move(sequence)) {}
 
 std::vector<std::string> LockInternals::participants(std::error_code& ec) {
   auto kids = client_.children(base_, {}, ec);
@@ -26,11 +28,14 @@ std::vector<std::string> LockInternals::participants(std::error_code& ec) {
     ec.clear();
     return {};
   }
-  return sorted_by_sequence(std::move(kids.names), name_);
+  return sorter_ ? sorter_(std::move(kids.names)) : sorted_by_sequence(std::move(kids.names), name_);
 }
 
 std::string LockInternals::acquire(Clock::time_point deadline, std::string_view data, std::error_code& ec) {
-  std::string ours = protected_create(client_, base_, name_, data, CreateMode::ephemeralSequential, deadline, ec);
+  const std::string sequence = sequence_ ? sequence_() : std::string();
+  std::string ours = sequence.empty()
+                         ? protected_create(client_, base_, name_, data, CreateMode::ephemeralSequential, deadline, ec)
+                         : protected_create(client_, base_, name_ + sequence, data, CreateMode::ephemeral, deadline, ec);
   if (ec) return {};
   if (wait_for_turn(ours, deadline, ec)) return ours;
   // Timed out or failed: leave the queue so nobody waits behind a ghost.
@@ -58,16 +63,22 @@ bool LockInternals::wait_for_turn(const std::string& our_path, Clock::time_point
       return false;
     }
     const LockVerdict verdict = driver_(sorted, static_cast<std::size_t>(it - sorted.begin()), max_leases_);
+    if (verdict.fail) {
+      ec = verdict.fail;
+      return false;
+    }
     if (verdict.holds) {
       ec.clear();
       return true;
     }
-    // Watch only the one node ahead; if it is already gone, look again.
+    // Watch only the one node ahead; if it is already gone, look again. A
+    // getData watch, as Curator sets: re-registered after a reconnect, it
+    // fires NodeDeleted for a node deleted while we were away, where an
+    // exists watch would silently turn into a watch for its re-creation.
     auto signal = std::make_shared<Signal>();
-    const auto there = client_.exists(join(base_, verdict.watch), Signal::watcher(signal), ec);
-    if (ec == Error::connectionLoss) continue;
+    client_.get(join(base_, verdict.watch), Signal::watcher(signal), ec);
+    if (ec == Error::connectionLoss || ec == Error::noNode) continue;
     if (ec) return false;
-    if (!there) continue;
     if (!signal->wait_until(deadline)) {
       ec = Error::operationTimeout;
       return false;
@@ -76,13 +87,22 @@ bool LockInternals::wait_for_turn(const std::string& our_path, Clock::time_point
 }
 
 void LockInternals::release(const std::string& our_path, std::error_code& ec) {
-  const auto deadline = Clock::now() + client_.negotiated_timeout();
+  remove_owned_node(client_, our_path, ec);
+}
+
+void remove_owned_node(Client& client, const std::string& path, std::error_code& ec) {
+  const auto deadline = Clock::now() + client.negotiated_timeout();
   while (true) {
-    client_.remove(our_path, -1, ec);
+    client.remove(path, -1, ec);
     if (ec != Error::connectionLoss) break;
-    if (!client_.wait_connected(deadline)) break;
+    if (!client.wait_connected(deadline)) break;
   }
-  if (ec == Error::noNode) ec.clear();
+  // Gone already, or gone with the session that owned it.
+  const SessionState s = client.state();
+  if (ec == Error::noNode || ec == Error::sessionExpired ||
+      (ec == Error::connectionLoss && (s == SessionState::expired || s == SessionState::closed))) {
+    ec.clear();
+  }
 }
 
 }  // namespace corral::recipes

@@ -9,10 +9,16 @@
 // Node naming and ordering are Apache Curator's (LockInternals,
 // StandardLockInternalsDriver), so C++ and Java processes can queue together.
 //
+// Other shapes of queue (ReadWriteLock's readers and writers under one path)
+// plug in a sorter (which children take part, in which order) and Curator's
+// "sorting sequence" (a node created to sort next to one we already hold).
+//
 // Faults: a lost create reply is found again by its protected id; while the
 // connection is suspended a waiter keeps waiting (its watch is re-armed after
 // the reconnect); when the session expires its node is gone and the wait ends
 // with sessionExpired; on timeout the node is deleted so nobody waits on it.
+// Releasing after the session ended (expired, closed) is not an error: the
+// node went with the session.
 #pragma once
 
 #include <functional>
@@ -29,7 +35,8 @@ namespace corral::recipes {
 // which single node to watch.
 struct LockVerdict {
   bool holds = false;
-  std::string watch;  // a child name of the base path, when !holds
+  std::string watch{};   // a child name of the base path, when !holds
+  std::error_code fail{};  // set: give up with this error (e.g. a wait that could never end)
 };
 using LockDriver =
     std::function<LockVerdict(const std::vector<std::string>& sorted, std::size_t our_index, int max_leases)>;
@@ -38,10 +45,22 @@ using LockDriver =
 // the node max_leases places ahead.
 LockVerdict standard_lock_driver(const std::vector<std::string>& sorted, std::size_t our_index, int max_leases);
 
+// Orders the base path's children into the queue, dropping those that take no
+// part. Empty: sorted_by_sequence(children, lock name).
+using LockSorter = std::function<std::vector<std::string>(std::vector<std::string> children)>;
+// Curator's getSortingSequence: when it returns a non-empty sequence, acquire()
+// creates a plain ephemeral "<lock name><sequence>" instead of a sequential node.
+using SortingSequence = std::function<std::string()>;
+
+// Deletes a node of this session's (a lock node, a lease), riding out a
+// dropped connection for up to one session timeout. Gone already, or gone
+// with the session that owned it (expired, closed), is not an error.
+void remove_owned_node(Client& client, const std::string& path, std::error_code& ec);
+
 class LockInternals {
  public:
   LockInternals(Client& client, std::string base_path, std::string lock_name, int max_leases = 1,
-                LockDriver driver = standard_lock_driver);
+                LockDriver driver = standard_lock_driver, LockSorter sorter = {}, SortingSequence sequence = {});
 
   // Joins the queue and waits until the driver says we hold, or `deadline`
   // (operationTimeout; our node is removed). Returns our node's full path.
@@ -64,6 +83,8 @@ class LockInternals {
   std::string name_;
   int max_leases_;
   LockDriver driver_;
+  LockSorter sorter_;
+  SortingSequence sequence_;
 };
 
 }  // namespace corral::recipes

@@ -86,7 +86,10 @@ std::string protected_create(Client& client, std::string_view parent, std::strin
       }
     }
     auto created = client.create(path, data, options, ec);
-    if (ec == Error::noNode) {  // the parent (a container) went away: make it again
+    // The parent (a container) went away: make it again. More than once: a
+    // container emptied by others may be deleted by the server's container
+    // check between our ensure_path and our create.
+    for (int again = 0; ec == Error::noNode && again < 5; ++again) {
       ensure_path(client, parent, ec);
       if (ec) return {};
       created = client.create(path, data, options, ec);

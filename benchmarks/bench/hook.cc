@@ -16,6 +16,10 @@ HookResult run_hook(const std::string& command, std::chrono::milliseconds timeou
   if (pid == 0) {
     setpgid(0, 0);
     dup2(STDERR_FILENO, STDOUT_FILENO);
+    // Nothing of ours leaks into the hook (or a server it starts): a copy of
+    // a client socket would keep that connection open after we close it.
+    const long max_fd = sysconf(_SC_OPEN_MAX);
+    for (long fd = 3; fd < (max_fd > 0 ? max_fd : 1024); ++fd) close(static_cast<int>(fd));
     execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }

@@ -1,6 +1,7 @@
 // Running a user's hook command (election's --kill-hook): /bin/sh -c CMD in
 // its own process group, bounded by a timeout after which the group is
-// killed. Its output goes to our stderr so stdout stays the report.
+// killed. Its output goes to our stderr so stdout stays the report; it
+// inherits no other file descriptor of ours.
 #pragma once
 
 #include <chrono>

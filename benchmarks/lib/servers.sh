@@ -275,3 +275,19 @@ restore_killed() {  # kind base n
   launch_node "$kind" "$base" "$i"
   wait_ensemble "$base" "$n" 120
 }
+
+# A script that runs restore_killed for the ensemble in `base`: corral-bench's
+# --restore-hook (servers it starts are found by the pid files on cleanup).
+write_restore_hook() {  # file kind base n
+  cat >"$1" <<HOOK
+#!/usr/bin/env bash
+# Restarts the node the kill hook killed in $3 and waits for the ensemble
+# (written by benchmarks/lib/servers.sh).
+set -euo pipefail
+corral_server="$corral_server" java_bin="$java_bin" zk_jar="$zk_jar" tmp="$3" pids=()
+ensemble_zk_heap="$ensemble_zk_heap"
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/servers.sh"
+restore_killed "$2" "$3" "$4"
+HOOK
+  chmod +x "$1"
+}

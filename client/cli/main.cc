@@ -19,6 +19,7 @@
 
 #include "client/blocking_client.h"
 #include "client/cli/acl_text.h"
+#include "client/cli/recipe_commands.h"
 
 namespace {
 
@@ -185,7 +186,10 @@ const char* help_text =
     "  getEphemerals [prefix]\n"
     "  getAllChildrenNumber path\n"
     "  whoami\n"
-    "  quit\n";
+    "  quit\n"
+    "as the only command (not interactive):\n"
+    "  lock PATH [-- command args...]           (hold the lock while the command runs)\n"
+    "  elect PATH VALUE [-- command args...]    (lead while the command runs)\n";
 
 // Runs one command; returns false for "quit".
 bool execute(corral::BlockingClient& zk, const std::vector<std::string>& words, bool interactive) {
@@ -403,6 +407,11 @@ int main(int argc, char** argv) {
     } else {
       command.push_back(a);
     }
+  }
+
+  // lock/elect hold a recipe while a command runs (recipe_commands.h).
+  if (!command.empty() && corral::cli::is_recipe_command(command[0])) {
+    return corral::cli::run_recipe_command(options, command);
   }
 
   std::optional<corral::BlockingClient> zk;

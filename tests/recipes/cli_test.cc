@@ -1,0 +1,150 @@
+// corral-cli lock/elect (client/cli/recipe_commands.h) run as processes
+// against corral-server and Apache ZooKeeper 3.8: the command runs under the
+// lock and its status is the CLI's, commands under one lock never overlap (a
+// counter file), without a command the lock is held until SIGTERM, elect runs
+// the command as leader, usage errors exit 2. corral-cli is found next to
+// this test binary (both are built into <build>/bin).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "recipes/leader_election.h"
+#include "recipes/lock.h"
+#include "tests/client/client_fixture.h"
+#include "tests/support/temp_dir.h"
+
+namespace corral::test {
+namespace {
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const auto end = text.find('\n', at);
+    out.push_back(text.substr(at, end == std::string::npos ? std::string::npos : end - at));
+    if (end == std::string::npos) break;
+    at = end + 1;
+  }
+  return out;
+}
+
+class CliRecipeTest : public ClientTest {
+ protected:
+  void SetUp() override {
+    ClientTest::SetUp();
+    cli_ = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "corral-cli";
+    if (!std::filesystem::exists(cli_)) GTEST_SKIP() << "corral-cli not built at " << cli_;
+  }
+
+  std::unique_ptr<Process> spawn(const std::vector<std::string>& args, const std::string& log) {
+    std::vector<std::string> argv = {cli_.string(), "-server", server().host_port()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return std::make_unique<Process>(argv, dir_.path() / log);
+  }
+
+  // Waits (from a fiber) for `p` to end; its exit code, or -1.
+  int finish(Process& p, milliseconds timeout = default_timeout) {
+    if (!fiber_wait_until([&] { return !p.alive(); }, timeout)) return -1;
+    const int status = *p.status();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  std::string output(const std::string& log) { return read_file(dir_.path() / log); }
+
+  std::vector<std::string> nodes(Client& c, const std::string& path) {
+    std::error_code ec;
+    auto kids = c.children(path, {}, ec);
+    return ec ? std::vector<std::string>{} : kids.names;
+  }
+
+  std::filesystem::path cli_;
+  TempDir dir_{"cli-recipes"};
+};
+
+TEST_P(CliRecipeTest, LockRunsTheCommandHoldingTheLockAndExitsWithItsStatus) {
+  with_client([&](Runtime&, Client& c) {
+    auto p = spawn({"lock", at("l"), "--", "sh", "-c", "echo \"$CORRAL_LOCK_NODE\"; ls >/dev/null; exit 7"}, "a.log");
+    ASSERT_EQ(finish(*p), 7) << output("a.log");
+    const auto out = lines(output("a.log"));
+    ASSERT_EQ(out.size(), 2u) << output("a.log");
+    EXPECT_TRUE(out[0].starts_with(at("l") + "/_c_") && out[0].find("-lock-") != std::string::npos) << out[0];
+    EXPECT_EQ(out[1], out[0]) << "the command did not get the held node";
+    EXPECT_TRUE(nodes(c, at("l")).empty()) << "the lock was not released";
+  });
+}
+
+TEST_P(CliRecipeTest, CommandsUnderOneLockNeverOverlap) {
+  with_client([&](Runtime&, Client&) {
+    const auto file = dir_.path() / "counter";
+    std::ofstream(file) << "0\n";
+    const std::string script = "n=$(cat '" + file.string() + "'); sleep 0.05; echo $((n+1)) > '" + file.string() + "'";
+    constexpr int n = 4;
+    std::vector<std::unique_ptr<Process>> procs;
+    for (int i = 0; i < n; ++i) {
+      procs.push_back(spawn({"lock", at("l"), "--", "sh", "-c", script}, "p" + std::to_string(i) + ".log"));
+    }
+    for (int i = 0; i < n; ++i) {
+      EXPECT_EQ(finish(*procs[static_cast<std::size_t>(i)], 30s), 0) << output("p" + std::to_string(i) + ".log");
+    }
+    EXPECT_EQ(read_file(file), std::to_string(n) + "\n") << "two commands ran at once";
+  });
+}
+
+TEST_P(CliRecipeTest, WithoutACommandTheLockIsHeldUntilSigterm) {
+  with_client([&](Runtime&, Client& c) {
+    auto p = spawn({"lock", at("l")}, "held.log");
+    ASSERT_TRUE(fiber_wait_until([&] { return !output("held.log").empty(); })) << "never locked";
+    recipes::Lock lock(c, at("l"));
+    EXPECT_FALSE(lock.try_lock());
+    EXPECT_EQ(lines(output("held.log")).front(), at("l/" + nodes(c, at("l")).front()));
+    p->signal(SIGTERM);
+    EXPECT_EQ(finish(*p), 0) << output("held.log");
+    ASSERT_TRUE(lock.try_lock_for(default_timeout));
+    lock.unlock();
+  });
+}
+
+TEST_P(CliRecipeTest, ElectRunsTheCommandAsLeader) {
+  with_client([&](Runtime&, Client& c) {
+    auto p = spawn({"elect", at("e"), "worker-7"}, "leader.log");
+    ASSERT_TRUE(fiber_wait_until([&] { return lines(output("leader.log")).size() >= 2; })) << "never led";
+    const auto out = lines(output("leader.log"));
+    EXPECT_NE(out[0].find("-latch-"), std::string::npos) << out[0];
+    EXPECT_EQ(out[1], "worker-7");
+    recipes::LeaderLatch observer(c, at("e"), "observer");
+    EXPECT_EQ(observer.leader_id(), "worker-7");
+    // Next in line: runs its command once the first resigns.
+    auto q = spawn({"elect", at("e"), "worker-8", "--", "sh", "-c", "echo \"$CORRAL_LEADER_NODE\"; exit 3"}, "next.log");
+    ASSERT_TRUE(fiber_wait_until([&] { return observer.participants().size() == 2; }));
+    EXPECT_TRUE(output("next.log").empty()) << "ran its command while another led";
+    p->signal(SIGINT);
+    EXPECT_EQ(finish(*p), 0) << output("leader.log");
+    EXPECT_EQ(finish(*q), 3) << output("next.log");
+    const auto next = lines(output("next.log"));
+    ASSERT_EQ(next.size(), 3u) << output("next.log");
+    EXPECT_EQ(next[1], "worker-8");
+    EXPECT_EQ(next[2], next[0]);
+    EXPECT_TRUE(observer.participants().empty());
+  });
+}
+
+TEST_P(CliRecipeTest, UsageErrorsExit2) {
+  with_client([&](Runtime&, Client&) {
+    EXPECT_EQ(finish(*spawn({"lock"}, "u1.log")), 2);
+    EXPECT_EQ(finish(*spawn({"elect", at("e")}, "u2.log")), 2);
+    EXPECT_EQ(finish(*spawn({"lock", at("l"), "--"}, "u3.log")), 2);
+    EXPECT_NE(output("u1.log").find("usage"), std::string::npos);
+  });
+}
+
+CORRAL_CLIENT_SUITE(CliRecipeTest);
+
+}  // namespace
+}  // namespace corral::test
