@@ -18,7 +18,8 @@ std::unique_ptr<Workload> make_workload(const std::string& name) {
   if (name == "membership") return make_membership();
   if (name == "barrier") return make_barrier();
   if (name == "queue") return make_queue();
-  return nullptr;  // rwlock: not built in yet
+  if (name == "rwlock") return make_rwlock();
+  return nullptr;
 }
 
 void ensure_path(Client& client, const std::string& path) {
