@@ -113,6 +113,9 @@ void EnsembleServer::drive() {
     }
   }
   driving_ = false;
+  // In an ensemble txns complete on commit (a quorum's acks), not on our own
+  // fsync: clients stopped by globalOutstandingLimit resume here.
+  front_.resume_throttled();
 }
 
 void EnsembleServer::carry_out(quorum::ZabEffect& e) {
@@ -374,7 +377,6 @@ void EnsembleServer::reload() {
 void EnsembleServer::on_synced(int64_t zxid) {
   peer_->synced(zxid, wall_ms());
   drive();
-  front_.resume_throttled();
   store_.maybe_snapshot(core_);
 }
 
