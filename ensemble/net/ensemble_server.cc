@@ -219,6 +219,8 @@ void EnsembleServer::on_election_link(std::shared_ptr<PeerLink> link) {
   };
   link->set_handler(std::move(h));
   link->start();
+  std::erase_if(votes_in_, [](const std::weak_ptr<PeerLink>& w) { return w.expired(); });
+  votes_in_.push_back(link);
 }
 
 // ---- quorum port ---------------------------------------------------------------------------
@@ -226,7 +228,12 @@ void EnsembleServer::on_election_link(std::shared_ptr<PeerLink> link) {
 void EnsembleServer::accept_quorum() {
   quorum_acceptor_.async_accept([this](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
     if (stopping_) return;
-    if (!ec) on_quorum_link(std::make_shared<PeerLink>(std::move(socket)));
+    if (!ec) {
+      auto link = std::make_shared<PeerLink>(std::move(socket));
+      std::erase_if(accepted_quorum_, [](const std::weak_ptr<PeerLink>& w) { return w.expired(); });
+      accepted_quorum_.push_back(link);
+      on_quorum_link(std::move(link));
+    }
     accept_quorum();
   });
 }
@@ -429,6 +436,11 @@ void EnsembleServer::run() {
     election_acceptor_.close(ignored);
     quorum_acceptor_.close(ignored);
     for (auto& [id, link] : votes_out_) link->close();
+    for (auto* links : {&votes_in_, &accepted_quorum_}) {
+      for (auto& weak : *links) {
+        if (auto link = weak.lock()) link->close();
+      }
+    }
     drop_all_quorum();
     front_.close_all();
     store_.stop();

@@ -68,6 +68,8 @@ class EnsembleServer {
   asio::ip::tcp::acceptor election_acceptor_;
   asio::ip::tcp::acceptor quorum_acceptor_;
   std::map<PeerId, std::shared_ptr<PeerLink>> votes_out_;  // our votes to each server
+  std::vector<std::weak_ptr<PeerLink>> votes_in_;          // others' votes to us (closed at shutdown)
+  std::vector<std::weak_ptr<PeerLink>> accepted_quorum_;   // learners' links, also before their Hello
   std::map<PeerId, std::shared_ptr<PeerLink>> quorum_;     // leader: its learners; learner: its leader
   std::string snapshot_in_;                                // chunks of the leader's snapshot so far
   asio::signal_set signals_;
