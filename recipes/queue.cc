@@ -87,7 +87,8 @@ std::optional<std::vector<std::string>> QueueBase::decode_items(std::string_view
 
 std::string QueueBase::priority_text(int32_t priority) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%s%08X", priority >= 0 ? "1" : "0", static_cast<unsigned>(static_cast<uint32_t>(priority)));
+  std::snprintf(buf, sizeof buf, "%s%08X", priority >= 0 ? "1" : "0",
+                static_cast<unsigned>(static_cast<uint32_t>(priority)));
   return buf;
 }
 

@@ -281,7 +281,8 @@ TEST_P(QueueTest, ManyConsumersInManyProcessesTakeEachItemExactlyOnce) {
     consumers.push_back(spawn_worker("q_consumer", {server().host_port(), path, "2", out.string()},
                                      dir.path() / ("consumer" + std::to_string(w) + ".log")));
   }
-  producers.push_back(spawn_worker("q_producer", {server().host_port(), path, "0", std::to_string(per_producer), "single"},
+  producers.push_back(spawn_worker("q_producer",
+                                   {server().host_port(), path, "0", std::to_string(per_producer), "single"},
                                    dir.path() / "producer0.log"));
   producers.push_back(spawn_worker("q_producer",
                                    {server().host_port(), path, std::to_string(per_producer),
