@@ -36,8 +36,9 @@
 // a round-r member, and enter(r+1) waits while ready still says "round r
 // entered". A member's name is the same in every round, so a leaver waiting
 // on a node also watches ready: the node may be gone and back for round r+1
-// (its owner then waits for us in enter), and "round r left" ends our wait. The state only moves forward (version-checked writes), so late
-// or repeated writes cannot undo a round. Each object counts its rounds; a
+// (its owner then waits for us in enter), and "round r left" ends our wait.
+// The state only moves forward (version-checked writes), so late or repeated
+// writes cannot undo a round. Each object counts its rounds; a
 // new object (or one whose wait failed) joins the round ready reports.
 //
 // Curator: one round with Curator's DistributedDoubleBarrier processes works

@@ -87,7 +87,8 @@ std::optional<std::vector<std::string>> QueueBase::decode_items(std::string_view
 
 std::string QueueBase::priority_text(int32_t priority) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%s%08X", priority >= 0 ? "1" : "0", static_cast<unsigned>(static_cast<uint32_t>(priority)));
+  std::snprintf(buf, sizeof buf, "%s%08X", priority >= 0 ? "1" : "0",
+                static_cast<unsigned>(static_cast<uint32_t>(priority)));
   return buf;
 }
 
@@ -257,7 +258,18 @@ void QueueBase::relist(std::error_code& ec) {
     } else if (ec) {
       return;
     }
-    const auto items = sorted_items(std::move(kids.names));
+    auto items = sorted_items(std::move(kids.names));
+    // Items another consumer took may still be listed for a moment (its
+    // delete is decided but not yet visible to reads): skip them until a
+    // listing no longer has them, rather than lose the race again and again.
+    // (For a second at most: a delete that never happens, say a proposal lost
+    // with a leader, must not hide an item from us for good.)
+    const auto now = Clock::now();
+    std::erase_if(taken_by_others_, [&](const auto& entry) {
+      return now - entry.second > std::chrono::seconds(1) ||
+             !std::binary_search(items.begin(), items.end(), entry.first);
+    });
+    std::erase_if(items, [&](const std::string& name) { return taken_by_others_.contains(name); });
     cache_.assign(items.begin(), items.end());
     listing_ = std::move(listing);
     taken_since_listing_ = 0;
@@ -350,6 +362,7 @@ std::vector<std::string> QueueBase::try_take(std::size_t max, Clock::time_point 
       }
       if (lost == results.size()) return {};  // not a race: give the error back
       ec.clear();
+      taken_by_others_.emplace(got[lost].name, Clock::now());
       drop(got[lost].name);  // another consumer took it
       got.erase(got.begin() + static_cast<std::ptrdiff_t>(lost));
     }

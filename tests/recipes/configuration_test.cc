@@ -254,7 +254,8 @@ TEST_P(ConfigurationTest, ReadersNeverSeeAMixOfTwoPublications) {
       ASSERT_TRUE(status) << "reader " << w << " still running";
       EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
           << describe_wait_status(*status) << "\n" << slurp(dir.path() / ("reader" + std::to_string(w) + ".log"));
-      std::printf("[ figures  ] reader process %zu: %s", w, slurp(dir.path() / ("reader" + std::to_string(w) + ".log")).c_str());
+      const auto log = slurp(dir.path() / ("reader" + std::to_string(w) + ".log"));
+      std::printf("[ figures  ] reader process %zu: %s", w, log.c_str());
     }
     EXPECT_TRUE(problems.empty()) << problems.front();
     EXPECT_TRUE(std::is_sorted(heard.begin(), heard.end()));

@@ -213,6 +213,21 @@ TEST_P(DoubleBarrierTest, RoundsAcrossProcessesKeepTheirOrder) {
                                                       << " was left by all";
     previous_leave_start = last_leave_start;
   }
+  if (by_round.size() > 1) {
+    // Round time: from the first enter() call of round 1 to the last leave()
+    // return (round 0 includes connecting).
+    int64_t from = INT64_MAX, to = 0;
+    for (const auto& [round, recs] : by_round) {
+      for (const auto& x : recs) {
+        if (round >= 1) from = std::min(from, x.enter_start);
+        to = std::max(to, x.leave_end);
+      }
+    }
+    std::printf("[ figures  ] %s: %d participants in %d processes: %.2f ms per round "
+                "(enter + leave, random pauses up to 3 ms)\n",
+                kind_name(kind()).c_str(), participants, processes,
+                static_cast<double>(to - from) / 1e6 / static_cast<double>(by_round.size() - 1));
+  }
   with_client([&](Runtime&, Client& c) {
     // Every participant removed its node; the last one out removed ready.
     EXPECT_EQ(member_count(c, path), 0u);

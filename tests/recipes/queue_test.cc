@@ -281,7 +281,8 @@ TEST_P(QueueTest, ManyConsumersInManyProcessesTakeEachItemExactlyOnce) {
     consumers.push_back(spawn_worker("q_consumer", {server().host_port(), path, "2", out.string()},
                                      dir.path() / ("consumer" + std::to_string(w) + ".log")));
   }
-  producers.push_back(spawn_worker("q_producer", {server().host_port(), path, "0", std::to_string(per_producer), "single"},
+  producers.push_back(spawn_worker("q_producer",
+                                   {server().host_port(), path, "0", std::to_string(per_producer), "single"},
                                    dir.path() / "producer0.log"));
   producers.push_back(spawn_worker("q_producer",
                                    {server().host_port(), path, std::to_string(per_producer),
@@ -402,6 +403,62 @@ TEST_P(QueueTest, ALostReplyIsResolvedByTheReceipt) {
     EXPECT_EQ(contents(c, path), (std::vector<std::string>{"second"}));
     EXPECT_EQ(q.take(5s), "second");
     EXPECT_FALSE(q.poll());
+  });
+}
+
+// The cost of waiting: consumers waiting on an empty queue each hold one
+// child watch, so a put into it reaches every one of them (one notification
+// each), each lists again, and one takes the item. Counted on the wire: the
+// notifications and listings stay proportional to waiters x puts (printed).
+TEST_P(QueueTest, WaitingConsumersCostOneNotificationEachPerPut) {
+  with_client([&](Runtime& rt, Client& c) {
+    WireTap tap(server().port());
+    auto o = options();
+    o.connect_string = tap.host_port();
+    constexpr int consumers = 4;
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < consumers; ++i) {
+      clients.push_back(connect(rt, o));
+      ASSERT_TRUE(clients.back());
+    }
+    const std::string path = at("q");
+    c.create(path);
+    // Each object's receipt is a child of the queue too: make them first
+    // (each poll lists once and its watch hears the next consumer's receipt).
+    std::vector<std::unique_ptr<Queue>> queues;
+    for (int i = 0; i < consumers; ++i) {
+      queues.push_back(std::make_unique<Queue>(*clients[static_cast<std::size_t>(i)], path));
+      EXPECT_FALSE(queues.back()->poll());
+    }
+    ASSERT_TRUE(fiber_wait_until([&] { return tap.notifications() == consumers - 1; }));
+    const int polled = tap.requests(wire::OpCode::getChildren2);
+    std::vector<std::string> got;
+    std::vector<boost::fibers::fiber> fibers;
+    for (int i = 0; i < consumers; ++i) {
+      fibers.emplace_back([&, i] {
+        if (auto item = queues[static_cast<std::size_t>(i)]->take(20s)) got.push_back(*item);
+      });
+    }
+    // Waiting on the empty queue: one listing (and its child watch) each.
+    ASSERT_TRUE(fiber_wait_until([&] { return tap.requests(wire::OpCode::getChildren2) == polled + consumers; }));
+    const int listings = tap.requests(wire::OpCode::getChildren2);
+    Queue producer(c, path);
+    producer.put("first");
+    ASSERT_TRUE(fiber_wait_until([&] { return got.size() == 1; }));
+    // Every waiter heard the put (the one child watch each of them holds).
+    ASSERT_TRUE(fiber_wait_until([&] { return tap.notifications() >= 2 * consumers - 1; }));
+    for (int n = 1; n < consumers; ++n) producer.put(std::to_string(n));
+    for (auto& f : fibers) f.join();
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, (std::vector<std::string>{"1", "2", "3", "first"}));
+    const int notifications = tap.notifications() - (consumers - 1);
+    const int relistings = tap.requests(wire::OpCode::getChildren2) - listings;
+    EXPECT_LE(notifications, 3 * consumers * consumers);
+    EXPECT_LE(relistings, 3 * consumers * consumers);
+    std::printf("[ figures  ] %s: %d waiting consumers, %d puts: %d notifications, %d listings after the first, "
+                "%d getData, %d multi\n",
+                kind_name(kind()).c_str(), consumers, consumers, notifications, relistings,
+                tap.requests(wire::OpCode::getData), tap.requests(wire::OpCode::multi));
   });
 }
 
