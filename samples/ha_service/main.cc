@@ -49,11 +49,25 @@ int main(int argc, char** argv) {
       const auto started = std::chrono::steady_clock::now();
       const auto work = std::chrono::milliseconds(opt.number("work-ms", 500));
       long step = 0;
+      bool was_leader = false;
       std::error_code ec;
       corral::recipes::ensure_path(client, path, ec);
       client.create(path + "/work", "", {}, ec);  // nodeExists is fine
       while (!samples::stop_requested &&
              (seconds == 0 || std::chrono::steady_clock::now() - started < std::chrono::seconds(seconds))) {
+        if (latch.is_leader() && !was_leader) {
+          // How long the service went without a leader's work: since the
+          // previous leader's last write (the server's clock stamps mtime).
+          const auto stat = client.exists(path + "/work");
+          const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+          if (stat && stat->version > 0) {
+            samples::say(id, "took over " + std::to_string(now - stat->mtime) +
+                                 " ms after the previous leader's last write");
+          }
+        }
+        was_leader = latch.is_leader();
         if (latch.is_leader()) {
           // The leader's work: a write that applies only while it still leads.
           const int64_t token = latch.token();
