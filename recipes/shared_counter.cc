@@ -70,7 +70,13 @@ SharedCounter::SharedCounter(Client& client, std::string path, int32_t seed) : s
   });
 }
 
-SharedCounter::~SharedCounter() { state_->client->remove_state_listener(state_->state_listener); }
+SharedCounter::~SharedCounter() {
+  state_->client->remove_state_listener(state_->state_listener);
+  // A watch callback may still be running (it keeps the state alive across
+  // its read): it must not call listeners whose owners are gone.
+  state_->listeners.clear();
+  state_->started = false;
+}
 
 const std::string& SharedCounter::path() const { return state_->path; }
 
