@@ -33,8 +33,8 @@ ReadWriteLock::ReadWriteLock(Client& client, std::string path)
                if (ours == 0) return {.holds = true};
                // Our own read node ahead of us: we would wait for ourselves.
                if (read_.held_by_this_fiber()) {
-                 const std::string our_read_node = read_.our_path();  // a copy: the view must not outlive it
-                 const std::string_view mine = child_name(our_read_node);
+                 const std::string held = read_.our_path();  // `mine` views into it
+                 const std::string_view mine = child_name(held);
                  if (std::find(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(ours), mine) !=
                      sorted.begin() + static_cast<std::ptrdiff_t>(ours)) {
                    return {.fail = std::make_error_code(std::errc::resource_deadlock_would_occur)};

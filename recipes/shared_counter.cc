@@ -9,6 +9,7 @@ struct SharedCounter::State : std::enable_shared_from_this<State> {
   std::string path;
   int32_t seed = 0;
   bool started = false;
+  bool closed = false;  // the SharedCounter is destroyed
   VersionedCount current;      // advanced by every read and write
   int64_t notified_mzxid = -1;  // the last change listeners heard of
   bool watch_armed = false;
@@ -30,6 +31,7 @@ struct SharedCounter::State : std::enable_shared_from_this<State> {
                                     const auto self = weak.lock();
                                     if (!self) return;
                                     self->watch_armed = false;
+                                    if (self->closed) return;  // the counter is gone
                                     if (e.type == wire::EventType::none) return;  // expired: re-armed with the next session
                                     std::error_code ignored;
                                     self->read_and_watch(ignored);
@@ -72,10 +74,10 @@ SharedCounter::SharedCounter(Client& client, std::string path, int32_t seed) : s
 
 SharedCounter::~SharedCounter() {
   state_->client->remove_state_listener(state_->state_listener);
-  // A watch callback may still be running (it keeps the state alive across
-  // its read): it must not call listeners whose owners are gone.
+  // A watch callback may be in the middle of a read (on the event fiber,
+  // holding the state): it must neither call listeners nor watch again.
+  state_->closed = true;
   state_->listeners.clear();
-  state_->started = false;
 }
 
 const std::string& SharedCounter::path() const { return state_->path; }
@@ -104,7 +106,9 @@ void SharedCounter::start(std::error_code& ec) {
   Client& client = *state_->client;
   const std::string& path = state_->path;
   client.create(path, encode(state_->seed), {}, ec);
-  if (ec == Error::noNode) {
+  // No parent: make it (containers) and try again; more than once, as
+  // protected_create does (a container parent may go between the two).
+  for (int again = 0; ec == Error::noNode && again < 5; ++again) {
     const auto slash = path.rfind('/');
     if (slash > 0) ensure_path(client, path.substr(0, slash), ec);
     if (ec) return;
