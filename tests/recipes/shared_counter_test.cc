@@ -30,7 +30,17 @@ CORRAL_RECIPE_WORKER(counter_adder) {
           Client c(rt, o);
           c.connect(default_timeout);
           SharedCounter counter(c, args.at(1), 0);
-          counter.start();
+          try {
+            counter.start();
+          } catch (const std::exception&) {
+            // What this session sees, for the failure report.
+            std::error_code ec;
+            const auto there = c.exists(args.at(1), {}, ec);
+            std::fprintf(stderr, "counter_adder: session %llx sees %s: %s (%s)\n",
+                         static_cast<unsigned long long>(c.session_id()), args.at(1).c_str(),
+                         there ? "present" : "absent", ec.message().c_str());
+            throw;
+          }
           for (int k = 0; k < adds; ++k) counter.add(1);
         } catch (const std::exception& e) {
           std::fprintf(stderr, "counter_adder: %s\n", e.what());
@@ -59,6 +69,8 @@ class SharedCounterTest : public ClientTest {
 TEST_P(SharedCounterTest, ConcurrentAddsFromSeveralProcessesAndClientsSumExactly) {
   with_client([&](Runtime& rt, Client& c) {
     constexpr int workers = 2, worker_clients = 2, local_clients = 3, adds = 15;
+    SharedCounter first(c, at("count"), 0);
+    first.start();  // the node exists before anyone adds
     TempDir dir("counter-workers");
     std::vector<std::unique_ptr<Process>> procs;
     for (int w = 0; w < workers; ++w) {
