@@ -66,4 +66,14 @@ std::unique_ptr<Client> ClientTest::connect(Runtime& rt, ClientOptions o) {
   return c;
 }
 
+void ClientTest::expire_session(Runtime& rt, const Client& victim) {
+  auto o = options();
+  o.session_id = victim.session_id();
+  o.session_password = victim.session_password();
+  auto closer = connect(rt, o);
+  ASSERT_TRUE(closer);
+  ASSERT_EQ(closer->session_id(), victim.session_id()) << "did not resume the session";
+  closer->close();
+}
+
 }  // namespace corral::test

@@ -369,14 +369,7 @@ TEST_P(DoubleBarrierTest, ExpiryInsideIsReportedAndTheObjectIsUsableAgain) {
     proxy.drop_all();
     ASSERT_TRUE(fiber_wait_until([&] { return !heard.empty(); }));
     EXPECT_EQ(heard.front(), SessionState::suspended);
-    {
-      auto o = options();
-      o.session_id = victim->session_id();
-      o.session_password = victim->session_password();
-      auto closer = connect(rt, o);
-      ASSERT_TRUE(closer);
-      closer->close();
-    }
+    expire_session(rt, *victim);
     // The others do not wait for the dead participant.
     EXPECT_TRUE(a.leave_for(10s));
     proxy.set_refusing(false);

@@ -57,15 +57,6 @@ class GroupMembershipTest : public ClientTest {
     return out;
   }
 
-  void expire_session(Runtime& rt, const Client& victim) {
-    auto o = options();
-    o.session_id = victim.session_id();
-    o.session_password = victim.session_password();
-    auto closer = connect(rt, o);
-    ASSERT_TRUE(closer);
-    ASSERT_EQ(closer->session_id(), victim.session_id()) << "did not resume the session";
-    closer->close();
-  }
 };
 CORRAL_CLIENT_SUITE(GroupMembershipTest);
 

@@ -93,16 +93,6 @@ CORRAL_RECIPE_WORKER(lock_holder) {
 
 class LockTest : public ClientTest {
  protected:
-  // Ends `victim`'s session from another connection (the victim must be away).
-  void expire_session(Runtime& rt, const Client& victim) {
-    auto o = options();
-    o.session_id = victim.session_id();
-    o.session_password = victim.session_password();
-    auto closer = connect(rt, o);
-    ASSERT_TRUE(closer);
-    ASSERT_EQ(closer->session_id(), victim.session_id()) << "did not resume the session";
-    closer->close();
-  }
 
   std::unique_ptr<Client> connect_to(Runtime& rt, const std::string& host_port) {
     auto o = options();

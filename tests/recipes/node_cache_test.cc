@@ -36,15 +36,6 @@ class NodeCacheTest : public ClientTest {
     proxy.drop_all();
     ASSERT_TRUE(fiber_wait_until([&] { return c.state() == SessionState::suspended; }));
   }
-  // Ends `c`'s session from another connection, as Curator's KillSession (c must be cut off).
-  void expire(Runtime& rt, Client& c) {
-    auto o = options();
-    o.session_id = c.session_id();
-    o.session_password = c.session_password();
-    auto closer = connect(rt, o);
-    ASSERT_TRUE(closer);
-    closer->close();
-  }
 };
 CORRAL_CLIENT_SUITE(NodeCacheTest);
 
@@ -167,7 +158,7 @@ TEST_P(NodeCacheTest, FollowsIntoANewSessionAfterExpiry) {
     ASSERT_TRUE(cache.wait_until(has_data("1"), soon()));
 
     cut(proxy, *c);
-    expire(rt, *c);
+    expire_session(rt, *c);
     writer.set(n, "2");
     proxy.set_refusing(false);
     ASSERT_TRUE(cache.wait_until(has_data("2"), soon())) << show(cache.current());

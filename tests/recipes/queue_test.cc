@@ -478,14 +478,7 @@ TEST_P(QueueTest, AnExpiredSessionFailsTheCallAndTheObjectWorksAgain) {
     proxy.set_refusing(true);
     proxy.drop_all();
     ASSERT_TRUE(fiber_wait_until([&] { return cut->state() == SessionState::suspended; }));
-    {
-      auto closer_options = options();
-      closer_options.session_id = cut->session_id();
-      closer_options.session_password = cut->session_password();
-      auto closer = connect(rt, closer_options);
-      ASSERT_TRUE(closer);
-      closer->close();
-    }
+    expire_session(rt, *cut);
     proxy.set_refusing(false);
     std::error_code ec;
     EXPECT_FALSE(q.take(Clock::now() + 10s, ec));

@@ -295,14 +295,7 @@ TEST_P(ReadWriteLockTest, AnExpiredWriterIsToldAndReadersGoOn) {
     ASSERT_TRUE(fiber_wait_until([&] { return !heard.empty(); }));
     EXPECT_EQ(heard.front(), "suspended");
     EXPECT_FALSE(got);
-    {
-      auto o = options();
-      o.session_id = c1->session_id();
-      o.session_password = c1->session_password();
-      auto closer = connect(rt, o);
-      ASSERT_TRUE(closer);
-      closer->close();
-    }
+    expire_session(rt, *c1);
     waiting.join();
     EXPECT_TRUE(got) << "the reader did not get in after the writer's session ended";
     proxy.set_refusing(false);

@@ -225,14 +225,7 @@ TEST_P(SemaphoreTest, AnExpiredHolderIsToldAndCanTakeLeasesAgain) {
     proxy.drop_all();
     ASSERT_TRUE(fiber_wait_until([&] { return !heard.empty(); }));
     EXPECT_EQ(heard.front(), "suspended");
-    {
-      auto o = options();
-      o.session_id = c1->session_id();
-      o.session_password = c1->session_password();
-      auto closer = connect(rt, o);
-      ASSERT_TRUE(closer);
-      closer->close();
-    }
+    expire_session(rt, *c1);
     // Its lease went with the session: another takes it.
     EXPECT_TRUE(other.try_acquire_for(default_timeout).has_value());
     proxy.set_refusing(false);

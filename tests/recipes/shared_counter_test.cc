@@ -53,18 +53,7 @@ CORRAL_RECIPE_WORKER(counter_adder) {
   return failures == 0 ? 0 : 1;
 }
 
-class SharedCounterTest : public ClientTest {
- protected:
-  void expire_session(Runtime& rt, const Client& victim) {
-    auto o = options();
-    o.session_id = victim.session_id();
-    o.session_password = victim.session_password();
-    auto closer = connect(rt, o);
-    ASSERT_TRUE(closer);
-    ASSERT_EQ(closer->session_id(), victim.session_id()) << "did not resume the session";
-    closer->close();
-  }
-};
+class SharedCounterTest : public ClientTest {};
 
 TEST_P(SharedCounterTest, ConcurrentAddsFromSeveralProcessesAndClientsSumExactly) {
   with_client([&](Runtime& rt, Client& c) {

@@ -104,14 +104,6 @@ class TreeCacheTest : public ClientTest {
     proxy.drop_all();
     ASSERT_TRUE(fiber_wait_until([&] { return c.state() == SessionState::suspended; }));
   }
-  void expire(Runtime& rt, Client& c) {
-    auto o = options();
-    o.session_id = c.session_id();
-    o.session_password = c.session_password();
-    auto closer = connect(rt, o);
-    ASSERT_TRUE(closer);
-    closer->close();
-  }
 };
 CORRAL_CLIENT_SUITE(TreeCacheTest);
 
@@ -303,7 +295,7 @@ TEST_P(TreeCacheTest, FollowsIntoANewSessionAfterExpiry) {
     cache.start();
 
     cut(proxy, *c);
-    expire(rt, *c);
+    expire_session(rt, *c);
     writer.set(r + "/a", "2");
     writer.create(r + "/b", "");
     proxy.set_refusing(false);
