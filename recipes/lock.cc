@@ -31,7 +31,7 @@ Lock::~Lock() {
   }
 }
 
-bool Lock::acquire(Clock::time_point deadline, std::error_code& ec) {
+bool Lock::acquire(Clock::time_point deadline, std::error_code& ec, std::stop_token stop) {
   const auto me = boost::this_fiber::get_id();
   if (auto it = holdings_.find(me); it != holdings_.end()) {
     if (it->second.lost) {
@@ -42,7 +42,7 @@ bool Lock::acquire(Clock::time_point deadline, std::error_code& ec) {
     ec.clear();
     return true;
   }
-  std::string path = internals_.acquire(deadline, {}, ec);
+  std::string path = internals_.acquire(deadline, {}, ec, std::move(stop));
   if (ec) return false;
   holdings_[me] = Holding{std::move(path), 1};
   return true;

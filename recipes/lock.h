@@ -30,6 +30,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <stop_token>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -65,8 +66,14 @@ class Lock {
   }
   void unlock();
 
-  // The error_code forms. acquire() is true when the calling fiber holds.
-  bool acquire(Clock::time_point deadline, std::error_code& ec);
+  // The error_code forms. acquire() is true when the calling fiber holds;
+  // false with operationTimeout at `deadline`, or with
+  // std::errc::operation_canceled once `stop` is requested (from another
+  // fiber of the client's thread; seen at once, or after a reconnect while
+  // the connection is down). A waiter keeps its one place in the queue until
+  // then: wait with a far deadline and a stop token, not with a loop of short
+  // waits (each would leave the queue and join it again at the back).
+  bool acquire(Clock::time_point deadline, std::error_code& ec, std::stop_token stop = {});
   void release(std::error_code& ec);
 
   bool held_by_this_fiber() const;

@@ -31,22 +31,31 @@ std::vector<std::string> LockInternals::participants(std::error_code& ec) {
   return sorter_ ? sorter_(std::move(kids.names)) : sorted_by_sequence(std::move(kids.names), name_);
 }
 
-std::string LockInternals::acquire(Clock::time_point deadline, std::string_view data, std::error_code& ec) {
+std::string LockInternals::acquire(Clock::time_point deadline, std::string_view data, std::error_code& ec,
+                                   std::stop_token stop) {
   const std::string sequence = sequence_ ? sequence_() : std::string();
   std::string ours = sequence.empty()
                          ? protected_create(client_, base_, name_, data, CreateMode::ephemeralSequential, deadline, ec)
                          : protected_create(client_, base_, name_ + sequence, data, CreateMode::ephemeral, deadline, ec);
   if (ec) return {};
-  if (wait_for_turn(ours, deadline, ec)) return ours;
+  if (wait_for_turn(ours, deadline, stop, ec)) return ours;
   // Timed out or failed: leave the queue so nobody waits behind a ghost.
   std::error_code ignored;
   release(ours, ignored);
   return {};
 }
 
-bool LockInternals::wait_for_turn(const std::string& our_path, Clock::time_point deadline, std::error_code& ec) {
+bool LockInternals::wait_for_turn(const std::string& our_path, Clock::time_point deadline, std::stop_token stop,
+                                  std::error_code& ec) {
   const std::string our_name = our_path.substr(our_path.rfind('/') + 1);
+  // One signal for the whole wait: the predecessor's watch and a stop request both wake it.
+  auto signal = std::make_shared<Signal>();
+  const std::stop_callback on_stop(stop, [signal] { signal->notify(); });
   while (true) {
+    if (stop.stop_requested()) {
+      ec = std::make_error_code(std::errc::operation_canceled);
+      return false;
+    }
     const auto sorted = participants(ec);
     if (ec == Error::connectionLoss) {
       if (!client_.wait_connected(deadline)) {
@@ -75,7 +84,6 @@ bool LockInternals::wait_for_turn(const std::string& our_path, Clock::time_point
     // getData watch, as Curator sets: re-registered after a reconnect, it
     // fires NodeDeleted for a node deleted while we were away, where an
     // exists watch would silently turn into a watch for its re-creation.
-    auto signal = std::make_shared<Signal>();
     client_.get(join(base_, verdict.watch), Signal::watcher(signal), ec);
     if (ec == Error::connectionLoss || ec == Error::noNode) continue;
     if (ec) return false;

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <functional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -63,8 +64,13 @@ class LockInternals {
                 LockDriver driver = standard_lock_driver, LockSorter sorter = {}, SortingSequence sequence = {});
 
   // Joins the queue and waits until the driver says we hold, or `deadline`
-  // (operationTimeout; our node is removed). Returns our node's full path.
-  std::string acquire(Clock::time_point deadline, std::string_view data, std::error_code& ec);
+  // (operationTimeout), or `stop` is requested (std::errc::operation_canceled);
+  // either way our node is removed. Returns our node's full path. A caller
+  // that must stay in line while it watches for something else passes a far
+  // deadline and a stop token, rather than a loop of short waits (each would
+  // leave the queue and join it again at the back).
+  std::string acquire(Clock::time_point deadline, std::string_view data, std::error_code& ec,
+                      std::stop_token stop = {});
   // Leaves the queue (deletes our node). noNode is not an error: the session
   // may have ended and taken the node with it.
   void release(const std::string& our_path, std::error_code& ec);
@@ -76,7 +82,8 @@ class LockInternals {
   Client& client() { return client_; }
 
  private:
-  bool wait_for_turn(const std::string& our_path, Clock::time_point deadline, std::error_code& ec);
+  bool wait_for_turn(const std::string& our_path, Clock::time_point deadline, std::stop_token stop,
+                     std::error_code& ec);
 
   Client& client_;
   std::string base_;

@@ -6,12 +6,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/fiber/fiber.hpp>
 #include <boost/fiber/operations.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <optional>
 #include <functional>
+#include <optional>
+#include <stop_token>
 
 #include "client/runtime/runtime.h"
 #include "recipes/leader_election.h"
@@ -107,6 +109,22 @@ int hold(const std::vector<std::string>& command, const std::string& env_name, c
   }
 }
 
+// Runs `wait` on this fiber. A stop signal meanwhile (the handler only sets
+// a flag) makes another fiber call `interrupt`, which must end the wait. The
+// wait itself has no deadline: a waiter keeps its one place in the queue.
+template <class Wait, class Interrupt>
+bool wait_until_stopped(Wait wait, Interrupt interrupt) {
+  bool waiting = true;
+  boost::fibers::fiber watcher([&] {
+    while (waiting && stop_signal == 0) boost::this_fiber::sleep_for(20ms);
+    if (waiting) interrupt();
+  });
+  const bool done = wait();
+  waiting = false;
+  watcher.join();
+  return done;
+}
+
 // Splits "PATH [VALUE] [-- command...]".
 bool split_command(const std::vector<std::string>& words, std::size_t positional, std::vector<std::string>& args,
                    std::vector<std::string>& command) {
@@ -127,15 +145,14 @@ int run_lock(Client& c, const std::string& path, const std::vector<std::string>&
     if (s == SessionState::expired) expired = true;
   });
   std::error_code ec;
-  bool held = false;
-  while (!held && stop_signal == 0) {
-    held = lock.acquire(recipes::Clock::now() + 200ms, ec);
-    if (!held && ec != Error::operationTimeout) {
-      std::fprintf(stderr, "corral-cli: lock %s: %s\n", path.c_str(), ec.message().c_str());
-      return 1;
-    }
+  std::stop_source stop;
+  const bool held = wait_until_stopped([&] { return lock.acquire(recipes::Clock::time_point::max(), ec, stop.get_token()); },
+                                       [&] { stop.request_stop(); });
+  if (!held) {
+    if (ec == std::errc::operation_canceled) return 1;  // stopped while waiting; our node is gone
+    std::fprintf(stderr, "corral-cli: lock %s: %s\n", path.c_str(), ec.message().c_str());
+    return 1;
   }
-  if (!held) return 1;  // interrupted while waiting
   const std::string node = lock.our_path();
   say(node);
   const int status = hold(command, "CORRAL_LOCK_NODE", node, [&] { return expired; });
@@ -157,15 +174,16 @@ int run_elect(Client& c, const std::string& path, const std::string& value, cons
     }
   });
   std::error_code ec;
-  bool leader = false;
-  while (!leader && stop_signal == 0) {
-    leader = latch.campaign(recipes::Clock::now() + 200ms, ec);
-    if (!leader && ec != Error::operationTimeout) {
-      std::fprintf(stderr, "corral-cli: elect %s: %s\n", path.c_str(), ec.message().c_str());
-      return 1;
-    }
+  const bool leader = wait_until_stopped([&] { return latch.campaign(recipes::Clock::time_point::max(), ec); },
+                                         [&] {
+                                           std::error_code ignored;  // errors show in the final resign below
+                                           latch.resign(ignored);
+                                         });
+  if (!leader) {
+    if (ec == std::errc::operation_canceled) return 1;  // stopped while waiting; resigned
+    std::fprintf(stderr, "corral-cli: elect %s: %s\n", path.c_str(), ec.message().c_str());
+    return 1;
   }
-  if (!leader) return 1;
   const std::string node = latch.our_node();
   say(node);
   say(value);

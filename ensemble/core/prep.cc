@@ -106,6 +106,11 @@ void Preparer::applied(int64_t zxid) {
   }
 }
 
+void Preparer::reset() {
+  pending_.clear();
+  order_.clear();
+}
+
 Error Preparer::create_op(Batch& b, const PrepContext& ctx, wire::OpCode type, const wire::CreateTTLRequest& req,
                           proto::Op& out) {
   const auto mode = wire::create_mode_from_flags(req.flags);

@@ -64,6 +64,8 @@ class Preparer {
 
   // The txn with this zxid was applied to the tree: its pending records go.
   void applied(int64_t zxid);
+  // Forgets every pending change (the txns will not be applied in this role).
+  void reset();
   std::size_t pending_count() const { return pending_.size(); }
 
  private:

@@ -289,12 +289,12 @@ void ServerCore::handshake(ConnId conn, Connection& c, std::string_view frame, i
   effects_.io.push_back(Effect{Effect::Kind::resume_reading, conn, {}});
 }
 
-void ServerCore::auth(ConnId conn, Connection& c, std::string_view payload) {
+void ServerCore::auth(ConnId conn, Connection& c, int32_t xid, std::string_view payload) {
   wire::AuthPacket packet;
   const bool ok = wire::decode_from(payload, packet) && (packet.scheme == "digest" || packet.scheme == "ip");
   if (!ok) {
     effects_.log_lines.push_back("authentication failed for " + c.remote_ip + " (scheme '" + packet.scheme + "')");
-    send(conn, reply_frame(wire::xid::auth, Error::authFailed, {}));
+    send(conn, reply_frame(xid, Error::authFailed, {}));
     close_connection(conn);
     return;
   }
@@ -307,7 +307,7 @@ void ServerCore::auth(ConnId conn, Connection& c, std::string_view payload) {
     if (!config_.super_digest.empty() && digest == config_.super_digest) add(wire::Id{"super", ""});
     add(wire::Id{"digest", digest});
   }
-  send(conn, reply_frame(wire::xid::auth, Error::ok, {}));
+  send(conn, reply_frame(xid, Error::ok, {}));
 }
 
 void ServerCore::request(ConnId conn, Connection& c, std::string_view frame, int64_t now) {
@@ -333,7 +333,7 @@ void ServerCore::request(ConnId conn, Connection& c, std::string_view frame, int
   c.stats.last_op = op_name(op);
 
   if (op == wire::OpCode::auth) {
-    auth(conn, c, payload);
+    auth(conn, c, h.xid, payload);
     return;
   }
   Queued q{conn, h.xid, op, now};
@@ -560,7 +560,20 @@ void ServerCore::set_role(Role role, int64_t next_zxid) {
     std::vector<ConnId> all;
     for (const auto& [id, c] : connections_) all.push_back(id);
     for (ConnId id : all) close_connection(id);
+    // With the connections goes everything done for them in the old role,
+    // as when a ZooKeeper server restarts on a change of state: requests
+    // forwarded to a leader that may be gone (no answer would ever come, and
+    // the session's FIFO would wait behind them for good, also after the
+    // client reconnects), txns prepped but not committed (the new leader
+    // decides them; replay applies what was logged) and the prep state built
+    // on those. Their clients saw the connection drop: CONNECTIONLOSS, retry.
     pending_handshakes_.clear();
+    inflight_.clear();
+    prep_.reset();
+    for (auto& [id, s] : sessions_) {
+      s.queue.clear();
+      s.closing = false;  // a close that commits ends the session; one that does not never happened
+    }
   }
   role_ = role;
   if (role == Role::leader) next_zxid_ = next_zxid;
@@ -738,10 +751,11 @@ void ServerCore::drain(int64_t session, int64_t now) {
         ReadContext ctx{tree_, watches_, session, c->second.ids};
         ReadReply reply = answer_read(ctx, q.op, q.payload);
         notify(reply.notifications);
-        const int32_t xid = q.op == wire::OpCode::ping ? wire::xid::ping
-                            : (q.op == wire::OpCode::setWatches || q.op == wire::OpCode::setWatches2)
-                                ? wire::xid::set_watches
-                                : q.xid;
+        // As ZooKeeper: a ping is answered with the ping xid, every other
+        // request (SetWatches included) with its own. The Java client sends
+        // SetWatches with an ordinary xid and drops a connection whose reply
+        // carries another.
+        const int32_t xid = q.op == wire::OpCode::ping ? wire::xid::ping : q.xid;
         q.reply = reply_frame(xid, reply.err, reply.body);
       }
     }

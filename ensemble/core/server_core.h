@@ -141,8 +141,10 @@ class ServerCore {
 
   // ---- ensemble inputs -------------------------------------------------------
   // Changes role; every client connection is closed (clients reconnect, as
-  // with ZooKeeper when a server changes state). A leader numbers its txns
-  // from `next_zxid` on.
+  // with ZooKeeper when a server changes state) and every request not yet
+  // answered is dropped with it (forwarded, prepped or queued), so a session
+  // that reconnects is served at once. A leader numbers its txns from
+  // `next_zxid` on.
   void set_role(Role role, int64_t next_zxid = 0);
   // A new leader gives every session a whole timeout from now: it cannot know
   // when the previous leader last heard from each (ZooKeeper's leader does
@@ -225,7 +227,7 @@ class ServerCore {
   void forward(const Connection& c, int32_t xid, wire::OpCode op, std::string_view payload);
   void apply_txn(const proto::Txn& txn, int64_t session, ConnId handshake_conn, int64_t now);
   void request(ConnId conn, Connection& c, std::string_view frame, int64_t now);
-  void auth(ConnId conn, Connection& c, std::string_view payload);
+  void auth(ConnId conn, Connection& c, int32_t xid, std::string_view payload);
   void write_request(ConnId conn, Connection& c, Session& s, const wire::RequestHeader& h, std::string_view payload,
                      int64_t now);
   void submit(proto::Txn txn, int64_t session, ConnId handshake_conn = 0, int32_t handshake_timeout = 0);

@@ -9,6 +9,7 @@
 #include <boost/fiber/operations.hpp>
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,29 @@ bool fiber_wait_until(Pred&& pred, milliseconds timeout = default_timeout, milli
     boost::this_fiber::sleep_for(std::min(step, deadline.remaining() + 1ms));
   }
 }
+
+// A fiber that is joined on every path out of its scope, a failed ASSERT's
+// early return included (a boost::fibers::fiber destroyed while joinable
+// terminates the process). `stop`, if given, runs first: it tells a fiber
+// that loops until told (a chaos monkey, a poller) to end.
+class JoiningFiber {
+ public:
+  template <class F>
+  explicit JoiningFiber(F&& body, std::function<void()> stop = {})
+      : stop_(std::move(stop)), fiber_(std::forward<F>(body)) {}
+  JoiningFiber(JoiningFiber&&) = default;
+  JoiningFiber& operator=(JoiningFiber&&) = delete;
+  ~JoiningFiber() { join(); }
+  void join() {
+    if (!fiber_.joinable()) return;
+    if (stop_) stop_();
+    fiber_.join();
+  }
+
+ private:
+  std::function<void()> stop_;
+  boost::fibers::fiber fiber_;
+};
 
 std::string_view event_name(wire::EventType type);
 std::string_view keeper_state_name(wire::KeeperState state);

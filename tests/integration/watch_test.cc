@@ -332,6 +332,31 @@ TEST_F(RawWatchTest, SetWatches2RegistersPersistentWatchesToo) {
   EXPECT_EQ(drain(*a), (Events{{changed, "/pw"}, {changed, "/pw"}, {created, "/rw/a"}, {created, "/rw/a/b"}}));
 }
 
+// The Java client sends SetWatches with an ordinary xid after a reconnect
+// (its socket layer numbers every request but pings and auth) and drops the
+// connection when the reply carries another: the reply echoes the request's
+// xid, behind the replies to what was sent before it.
+TEST_F(RawWatchTest, SetWatchesSentWithAnOrdinaryXidIsAnsweredWithThatXid) {
+  auto a = raw();
+  ASSERT_EQ(create(*a, "/w").err(), Error::ok);
+  const int64_t seen = a->last_zxid();
+  const Reply r1 = a->call_as(4, w::OpCode::setWatches, w::SetWatches{seen, {"/w"}, {}, {}});
+  EXPECT_EQ(r1.header.xid, 4);
+  EXPECT_EQ(r1.err(), Error::ok);
+  w::SetWatches2 sw2;
+  sw2.relativeZxid = seen;
+  sw2.childWatches = {"/w"};
+  const Reply r2 = a->call_as(5, w::OpCode::setWatches2, sw2);
+  EXPECT_EQ(r2.header.xid, 5);
+  EXPECT_EQ(r2.err(), Error::ok);
+  // Both registered: a change fires the data watch and the child watch.
+  auto b = raw();
+  ASSERT_EQ(create(*b, "/w/kid").err(), Error::ok);
+  ASSERT_EQ(set(*b, "/w", "x").err(), Error::ok);
+  ASSERT_NO_FATAL_FAILURE(flush(*a));
+  EXPECT_EQ(drain(*a), (Events{{children, "/w"}, {changed, "/w"}}));
+}
+
 TEST_F(RawWatchTest, PersistentWatchStaysAndSeesDataAndChildrenOfItsNodeOnly) {
   auto a = raw();
   auto b = raw();

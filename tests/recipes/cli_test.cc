@@ -8,11 +8,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "recipes/leader_election.h"
 #include "recipes/lock.h"
 #include "tests/client/client_fixture.h"
+#include "tests/support/net.h"
 #include "tests/support/temp_dir.h"
 
 namespace corral::test {
@@ -108,6 +112,95 @@ TEST_P(CliRecipeTest, WithoutACommandTheLockIsHeldUntilSigterm) {
     EXPECT_EQ(finish(*p), 0) << output("held.log");
     ASSERT_TRUE(lock.try_lock_for(default_timeout));
     lock.unlock();
+  });
+}
+
+// The sessions watching each path, from the "wchp" four-letter word
+// ("<path>" lines, each followed by "\t0x<session>" lines).
+std::map<std::string, std::set<std::string>> watchers_by_path(const std::string& wchp) {
+  std::map<std::string, std::set<std::string>> out;
+  std::string path;
+  for (const auto& line : lines(wchp)) {
+    if (line.starts_with("/")) {
+      path = line;
+      out[path];
+    } else if (!path.empty() && line.find("0x") != std::string::npos) {
+      out[path].insert(line.substr(line.find("0x")));
+    }
+  }
+  return out;
+}
+
+// Eight corral-cli processes wait behind a holder: each keeps the one node it
+// queued with until it holds the lock (none leaves and joins again at the
+// back), each watches only the node ahead of it, and they take the lock in
+// queue order (FIFO), each running its command with the node it queued with.
+TEST_P(CliRecipeTest, WaitersKeepOneNodeEachWatchOnlyTheirPredecessorAndGoInQueueOrder) {
+  with_client([&](Runtime&, Client& c) {
+    const std::string lock = at("q");
+    const auto order = dir_.path() / "order";
+    auto holder = spawn({"lock", lock}, "holder.log");
+    ASSERT_TRUE(fiber_wait_until([&] { return !output("holder.log").empty(); })) << "never locked";
+    constexpr std::size_t n = 8;
+    std::vector<std::unique_ptr<Process>> waiters;
+    for (std::size_t i = 0; i < n; ++i) {
+      waiters.push_back(spawn({"lock", lock, "--", "sh", "-c", "echo \"$CORRAL_LOCK_NODE\" >> '" + order.string() + "'"},
+                              "w" + std::to_string(i) + ".log"));
+    }
+    ASSERT_TRUE(fiber_wait_until([&] { return nodes(c, lock).size() == n + 1; })) << nodes(c, lock).size();
+    const auto queue = recipes::sorted_by_sequence(nodes(c, lock), "lock-");
+    ASSERT_EQ(lock + "/" + queue.front(), lines(output("holder.log")).front());
+    // Let the waiters wait a whole second by the server's clock (the mtime of
+    // a node we touch, against the ctime of the last one to queue): a waiter
+    // that left and rejoined the queue would show as a new node.
+    int64_t queued_at = 0;
+    for (const auto& name : queue) queued_at = std::max(queued_at, c.exists(lock + "/" + name)->ctime);
+    c.create(at("clock"), "");
+    ASSERT_TRUE(fiber_wait_until([&] { return c.set(at("clock"), "").mtime - queued_at >= 1000; }, 60s, 50ms));
+    EXPECT_EQ(recipes::sorted_by_sequence(nodes(c, lock), "lock-"), queue) << "a waiter left the queue or rejoined it";
+    // Herd-free: every node but the last is watched by exactly one session
+    // (its successor), and nothing else under the lock is watched.
+    std::string last_wchp;
+    const bool one_watcher_each = fiber_wait_until([&] {
+      last_wchp = four_letter_word(server().port(), "wchp").value_or("");
+      const auto watched = watchers_by_path(last_wchp);
+      std::size_t under_lock = 0;
+      for (const auto& [path, sessions] : watched) under_lock += path.starts_with(lock + "/");
+      if (under_lock != n) return false;
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto it = watched.find(lock + "/" + queue[i]);
+        if (it == watched.end() || it->second.size() != 1) return false;
+      }
+      return true;
+    });
+    EXPECT_TRUE(one_watcher_each) << "wchp:\n" << last_wchp;
+
+    holder->signal(SIGTERM);
+    EXPECT_EQ(finish(*holder), 0) << output("holder.log");
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(finish(*waiters[i], 60s), 0) << output("w" + std::to_string(i) + ".log");
+    }
+    std::vector<std::string> want;
+    for (std::size_t i = 1; i <= n; ++i) want.push_back(lock + "/" + queue[i]);
+    EXPECT_EQ(lines(read_file(order)), want) << "not served in queue order with the nodes they queued with";
+  });
+}
+
+// Stopped while waiting (SIGTERM), a waiter leaves the queue: its node goes
+// at once and it exits without having held the lock.
+TEST_P(CliRecipeTest, AWaiterStoppedWhileWaitingLeavesTheQueue) {
+  with_client([&](Runtime&, Client& c) {
+    const std::string lock = at("q");
+    auto holder = spawn({"lock", lock}, "holder.log");
+    ASSERT_TRUE(fiber_wait_until([&] { return !output("holder.log").empty(); })) << "never locked";
+    auto waiter = spawn({"lock", lock, "--", "true"}, "waiter.log");
+    ASSERT_TRUE(fiber_wait_until([&] { return nodes(c, lock).size() == 2; }));
+    waiter->signal(SIGTERM);
+    EXPECT_EQ(finish(*waiter), 1) << output("waiter.log");
+    EXPECT_EQ(output("waiter.log").find(lock), std::string::npos) << "it held the lock: " << output("waiter.log");
+    EXPECT_EQ(nodes(c, lock).size(), 1u);
+    holder->signal(SIGTERM);
+    EXPECT_EQ(finish(*holder), 0) << output("holder.log");
   });
 }
 

@@ -332,37 +332,39 @@ TEST_P(QueueTest, DroppedConnectionsNeitherDoubleNorLoseItems) {
     constexpr int count = 200;
     bool done = false;
     int drops = 0;
-    boost::fibers::fiber chaos([&] {
-      while (!done) {
-        boost::this_fiber::sleep_for(7ms);
-        proxy.drop_all();
-        ++drops;
-        fiber_wait_until([&] { return done || cut->state() == SessionState::connected ||
-                                      cut->state() == SessionState::reconnected; });
-      }
-    });
-    {
-      Queue q(*cut, path);
-      for (int n = 0; n < count; ++n) {
-        std::error_code ec;
-        q.put(std::to_string(n), Clock::now() + 10s, ec);
-        ASSERT_FALSE(ec) << n << ": " << ec.message();
-      }
-      EXPECT_EQ(contents(c, path), numbers(0, count)) << "a put was doubled or lost";
-      std::vector<std::string> got;
-      while (static_cast<int>(got.size()) < count) {
-        std::error_code ec;
-        auto items = q.take_batch(got.size() % 2 ? 1 : 3, Clock::now() + 10s, ec);
-        ASSERT_FALSE(ec) << ec.message();
-        got.insert(got.end(), items.begin(), items.end());
-      }
-      EXPECT_EQ(got, numbers(0, count)) << "a take was doubled or lost";
-      EXPECT_EQ(q.size(), 0u);
-      std::printf("[ figures  ] %d connection drops, %llu replies lost and resolved by the receipt\n", drops,
-                  static_cast<unsigned long long>(q.lost_replies()));
+    // Generous deadlines: under ASan on a loaded machine a reconnect after
+    // each drop can take seconds. The chaos fiber is stopped and joined on
+    // every path out of this scope (a failed ASSERT included).
+    JoiningFiber chaos(
+        [&] {
+          while (!done) {
+            boost::this_fiber::sleep_for(7ms);
+            proxy.drop_all();
+            ++drops;
+            fiber_wait_until([&] { return done || cut->state() == SessionState::connected ||
+                                          cut->state() == SessionState::reconnected; }, 60s);
+          }
+        },
+        [&] { done = true; });
+    Queue q(*cut, path);
+    for (int n = 0; n < count; ++n) {
+      std::error_code ec;
+      q.put(std::to_string(n), Clock::now() + 60s, ec);
+      ASSERT_FALSE(ec) << n << ": " << ec.message();
     }
-    done = true;
+    EXPECT_EQ(contents(c, path), numbers(0, count)) << "a put was doubled or lost";
+    std::vector<std::string> got;
+    while (static_cast<int>(got.size()) < count) {
+      std::error_code ec;
+      auto items = q.take_batch(got.size() % 2 ? 1 : 3, Clock::now() + 60s, ec);
+      ASSERT_FALSE(ec) << ec.message();
+      got.insert(got.end(), items.begin(), items.end());
+    }
+    EXPECT_EQ(got, numbers(0, count)) << "a take was doubled or lost";
+    EXPECT_EQ(q.size(), 0u);
     chaos.join();
+    std::printf("[ figures  ] %d connection drops, %llu replies lost and resolved by the receipt\n", drops,
+                static_cast<unsigned long long>(q.lost_replies()));
   });
 }
 

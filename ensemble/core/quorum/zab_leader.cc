@@ -328,6 +328,13 @@ void ZabLeader::on_disconnected(PeerId peer, int64_t) {
   const bool other_transfers = std::any_of(learners_.begin(), learners_.end(),
                                            [](const auto& kv) { return kv.second.stage == Stage::snapshot; });
   if (!other_transfers) pinned_from_ = -1;
+  // As ZooKeeper's leader, whose quorum check counts only live learners: with
+  // too few voters connected nothing can commit, so stop leading now and let
+  // the clients look elsewhere (a silent learner gets here once dropped).
+  if (established_ && !stepped_down_) {
+    const auto connected = std::count_if(learners_.begin(), learners_.end(), [](const auto& kv) { return kv.second.voter; });
+    if (!quorum(1 + static_cast<std::size_t>(connected))) step_down("too few voters connected for a quorum");
+  }
 }
 
 void ZabLeader::on_message(PeerId peer, const proto::LearnerMessage& m, int64_t now_ms) {

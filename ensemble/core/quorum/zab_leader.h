@@ -16,8 +16,10 @@
 //     counts after its fsync) acked it: COMMIT to voters, INFORM to observers,
 //     Committed for the replica.
 // Liveness: pings every half tick; a learner silent for syncLimit ticks is
-// dropped; without a quorum of voters for syncLimit ticks (initLimit during
-// discovery and sync) the leader steps down.
+// dropped. Once established, the leader steps down the moment the voters
+// still connected (itself included) are not a quorum (so within syncLimit
+// ticks of followers going silent), and when fewer than a quorum stay synced
+// for syncLimit ticks; before that, without a quorum synced within initLimit.
 #pragma once
 
 #include <deque>

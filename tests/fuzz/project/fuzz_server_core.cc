@@ -301,13 +301,12 @@ wire::MultiRequest read_multi(Input& in, uint8_t count) {
   return m;
 }
 
-// The xid a reply to `op` carries instead of the request's (0: the request's).
+// The reserved xid a request of `op` is sent with (0: the next harness xid).
+// Replies echo the request's xid; only a ping's is the ping xid whatever was sent.
 int32_t reply_xid_of(wire::OpCode op) {
   switch (op) {
     case wire::OpCode::ping: return wire::xid::ping;
-    case wire::OpCode::setWatches:
-    case wire::OpCode::setWatches2: return wire::xid::set_watches;
-    case wire::OpCode::auth: return wire::xid::auth;
+    case wire::OpCode::auth: return wire::xid::auth;  // answered at once, outside the FIFO
     default: return 0;
   }
 }
@@ -580,8 +579,8 @@ struct Harness {
     core.frame(id, frame, now);
   }
 
-  // Clients send pings, setWatches and auth packets with their reserved xids
-  // (and the replies carry them); everything else gets the next harness xid.
+  // Clients send pings and auth packets with their reserved xids; everything
+  // else (setWatches too, as the Java client does) gets the next harness xid.
   int32_t xid_for(wire::OpCode op) {
     const int32_t reserved = reply_xid_of(op);
     return reserved != 0 ? reserved : next_xid++;

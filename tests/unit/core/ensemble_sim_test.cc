@@ -29,6 +29,7 @@ struct Server {
   std::unique_ptr<ServerCore> core;
   std::unique_ptr<QuorumPeer> peer;
   bool active = false;
+  bool paused = false;
   std::vector<std::string> lines;
 };
 
@@ -45,6 +46,7 @@ class Ensemble {
   void boot(PeerId id) {
     Server& s = servers_[id];
     s.alive = true;
+    s.paused = false;
     s.active = false;
     s.log.resize(s.durable);  // what was not fsynced is lost in a crash
     CoreConfig cc;
@@ -67,6 +69,10 @@ class Ensemble {
     s.peer->start(now_);
     drain(id);
   }
+
+  // Alive but silent (SIGSTOP): no ticks, no fsyncs, messages to it wait.
+  void pause(PeerId id) { servers_[id].paused = true; }
+  int64_t now() const { return now_; }
 
   void crash(PeerId id) {
     Server& s = servers_[id];
@@ -99,7 +105,7 @@ class Ensemble {
       deliver();
       fsync_some();
       for (auto& [id, s] : servers_) {
-        if (!s.alive) continue;
+        if (!s.alive || s.paused) continue;
         s.peer->tick(now_);
         drain(id);
       }
@@ -144,18 +150,12 @@ class Ensemble {
   }
 
   // ---- raw clients -----------------------------------------------------------
-  ConnId connect(PeerId server_id) {
-    const ConnId conn = next_conn_++;
-    clients_[conn] = Client{server_id};
-    Server& s = servers_[server_id];
-    s.core->connection_opened(conn, "10.0.0." + std::to_string(conn), now_);
-    std::string f;
-    w::JuteWriter wr(f);
-    w::encode(wr, w::ConnectRequest{0, 0, 30000, 0, std::string(16, '\0'), false, true});
-    s.core->frame(conn, f, now_);
-    s.peer->route_core(now_);
-    drain(server_id);
-    return conn;
+  ConnId connect(PeerId server_id) { return open(server_id, w::ConnectRequest{0, 0, 30000, 0, std::string(16, '\0'), false, true}); }
+
+  // A new connection to `server_id` that resumes the session of `old`.
+  ConnId resume(ConnId old, PeerId server_id) {
+    const Client& o = clients_[old];
+    return open(server_id, w::ConnectRequest{0, 0, 30000, o.session, o.password, false, true}, o.session);
   }
 
   template <class Record>
@@ -180,10 +180,26 @@ class Ensemble {
     if (it == r.end()) return std::nullopt;
     return it->second;
   }
-  bool connected(ConnId conn) { return clients_[conn].session != 0 && !clients_[conn].closed; }
+  bool connected(ConnId conn) { return clients_[conn].handshaken && !clients_[conn].closed; }
+  bool closed(ConnId conn) { return clients_[conn].closed; }
   int64_t session(ConnId conn) { return clients_[conn].session; }
 
  private:
+  ConnId open(PeerId server_id, const w::ConnectRequest& request, int64_t session = 0) {
+    const ConnId conn = next_conn_++;
+    clients_[conn] = Client{server_id};
+    clients_[conn].session = session;
+    Server& s = servers_[server_id];
+    s.core->connection_opened(conn, "10.0.0." + std::to_string(conn), now_);
+    std::string f;
+    w::JuteWriter wr(f);
+    w::encode(wr, request);
+    s.core->frame(conn, f, now_);
+    s.peer->route_core(now_);
+    drain(server_id);
+    return conn;
+  }
+
   struct Msg {
     PeerId from;
     PeerId to;
@@ -195,6 +211,8 @@ class Ensemble {
     PeerId server = 0;
     int32_t xid = 0;
     int64_t session = 0;
+    std::string password{};
+    bool handshaken = false;
     bool closed = false;
     std::map<int32_t, std::pair<Error, std::string>> replies{};
   };
@@ -205,6 +223,10 @@ class Ensemble {
     for (auto& m : batch) {
       Server& to = servers_[m.to];
       if (!to.alive) continue;
+      if (to.paused) {
+        inflight_.push_back(std::move(m));
+        continue;
+      }
       if (m.election) {
         to.peer->election_message(m.from, m.vote, now_);
       } else {
@@ -217,7 +239,7 @@ class Ensemble {
 
   void fsync_some() {
     for (auto& [id, s] : servers_) {
-      if (!s.alive || s.durable == s.log.size()) continue;
+      if (!s.alive || s.paused || s.durable == s.log.size()) continue;
       s.durable = s.log.size();
       s.peer->synced(s.log.back().zxid(), now_);
       drain(id);
@@ -241,9 +263,13 @@ class Ensemble {
       if (io.kind != Effect::Kind::send) continue;
       std::string_view frame(io.bytes);
       frame.remove_prefix(4);
-      if (c.session == 0) {
+      if (!c.handshaken) {
         w::ConnectResponse resp;
-        if (w::decode_from(frame, resp)) c.session = resp.sessionId;
+        if (w::decode_from(frame, resp) && resp.sessionId != 0) {
+          c.session = resp.sessionId;
+          c.password = resp.passwd;
+          c.handshaken = true;
+        }
         continue;
       }
       w::JuteReader r(frame);
@@ -429,6 +455,65 @@ TEST(EnsembleSim, FiveServersSurviveTwoCrashes) {
   const int32_t x = e.request(c, w::OpCode::create, create_req("/x"));
   ASSERT_TRUE(e.run_until([&] { return e.reply(c, x).has_value(); }, 5'000));
   EXPECT_EQ(e.reply(c, x)->first, Error::ok);
+}
+
+// A request a follower forwarded is lost with the leader (kill -9 before it
+// answered). The client reconnects its session to the same follower, which
+// has meanwhile followed (or become) the new leader: it is served at once,
+// its pings and requests no longer queued behind the lost one.
+TEST(EnsembleSim, ASessionPinnedToAFollowerIsServedAfterTheLeaderDies) {
+  for (const std::size_t pinned : {0u, 1u}) {  // one of the two followers leads next: each case is run
+    Ensemble e(3);
+    ASSERT_TRUE(e.run_until([&] { return e.leader() && e.all_active(); }, 10'000)) << e.dump();
+    const PeerId old_leader = *e.leader();
+    std::vector<PeerId> followers;
+    for (PeerId p : {1u, 2u, 3u}) {
+      if (p != old_leader) followers.push_back(p);
+    }
+    const PeerId f = followers[pinned];
+    const ConnId c = e.connect(f);
+    ASSERT_TRUE(e.run_until([&] { return e.connected(c); }, 2'000));
+    const int32_t lost = e.request(c, w::OpCode::create, create_req("/lost?"));
+    e.crash(old_leader);  // the forwarded create dies with it, unanswered
+    EXPECT_FALSE(e.reply(c, lost).has_value());
+    ASSERT_TRUE(e.run_until([&] { return e.leader().has_value() && e.all_active(); }, 20'000)) << e.dump();
+    EXPECT_TRUE(e.closed(c)) << "the follower kept the connection across the change of leader";
+    const ConnId again = e.resume(c, f);
+    ASSERT_TRUE(e.run_until([&] { return e.connected(again); }, 2'000)) << e.dump();
+    EXPECT_EQ(e.session(again), e.session(c));
+    const int32_t x = e.request(again, w::OpCode::create, create_req("/after-failover"));
+    ASSERT_TRUE(e.run_until([&] { return e.reply(again, x).has_value(); }, 5'000))
+        << "the session's request was never answered\n" << e.dump();
+    EXPECT_EQ(e.reply(again, x)->first, Error::ok);
+  }
+}
+
+// A leader whose followers' connections close stops leading at once (it
+// cannot commit anything); one whose followers go silent stops within
+// syncLimit ticks. Either way its clients are let go to look elsewhere.
+TEST(EnsembleSim, ALeaderThatLosesItsQuorumStepsDownPromptly) {
+  Ensemble e(3);
+  ASSERT_TRUE(e.run_until([&] { return e.leader() && e.all_active(); }, 10'000)) << e.dump();
+  const PeerId l = *e.leader();
+  const int64_t before = e.now();
+  for (PeerId p : {1u, 2u, 3u}) {
+    if (p != l) e.crash(p);
+  }
+  ASSERT_TRUE(e.run_until([&] { return e.server(l).peer->state() != proto::LEADING; }, 20'000)) << e.dump();
+  EXPECT_LE(e.now() - before, 100) << "a leader with no follower connected kept leading\n" << e.dump();
+}
+
+TEST(EnsembleSim, ALeaderWhoseFollowersGoSilentStepsDownWithinSyncLimit) {
+  Ensemble e(3);
+  ASSERT_TRUE(e.run_until([&] { return e.leader() && e.all_active(); }, 10'000)) << e.dump();
+  const PeerId l = *e.leader();
+  const int64_t before = e.now();
+  for (PeerId p : {1u, 2u, 3u}) {
+    if (p != l) e.pause(p);
+  }
+  ASSERT_TRUE(e.run_until([&] { return e.server(l).peer->state() != proto::LEADING; }, 20'000)) << e.dump();
+  // syncLimit = 5 ticks of 100 ms, plus the tick that notices.
+  EXPECT_LE(e.now() - before, 5 * 100 + 100) << e.dump();
 }
 
 }  // namespace
