@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "tests/support/wait.h"
@@ -66,6 +68,22 @@ bool Process::alive() { return !reap(false); }
 
 void Process::signal(int sig) {
   if (alive()) ::kill(pid_, sig);
+}
+
+bool Process::stopped() const {
+  if (pid_ <= 0 || status_) return false;
+  std::error_code ec;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid_) + "/task";
+  bool any = false;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
+    if (close == std::string::npos || close + 2 >= stat.size()) return false;
+    if (stat[close + 2] != 'T' && stat[close + 2] != 't') return false;
+    any = true;
+  }
+  return any && !ec;
 }
 
 void Process::kill() {

@@ -28,6 +28,9 @@ class Process {
   bool alive();
   // Sends `sig` if the process is still running.
   void signal(int sig);
+  // Every thread of it is stopped (SIGSTOP took effect everywhere: it reads
+  // and writes nothing more until SIGCONT).
+  bool stopped() const;
   // SIGKILL, then reap. Idempotent.
   void kill();
   // Waits up to `timeout` for the process to exit; its wait status

@@ -141,7 +141,13 @@ void TestEnsemble::launch_and_wait(int i, milliseconds timeout) {
 }
 
 void TestEnsemble::pause(int i) {
-  if (nodes_[i].process) nodes_[i].process->signal(SIGSTOP);
+  if (!nodes_[i].process) return;
+  nodes_[i].process->signal(SIGSTOP);
+  // kill() returns before every thread has stopped; one still running may
+  // read a message the test means it never to see.
+  if (!wait_until([&] { return nodes_[i].process->stopped(); }, 30s)) {
+    throw std::runtime_error(name() + " node " + std::to_string(i + 1) + " did not stop within 30 s of SIGSTOP");
+  }
 }
 
 void TestEnsemble::resume(int i) {

@@ -53,7 +53,8 @@ class TestEnsemble {
   std::string host_port(int i) const;
   uint16_t client_port(int i) const { return nodes_[i].client_port; }
   void kill9(int i);
-  // SIGSTOP / SIGCONT: a node that is alive but silent (a partition, a GC pause).
+  // SIGSTOP / SIGCONT: a node that is alive but silent (a partition, a GC
+  // pause). pause() returns once every thread of the node has stopped.
   void pause(int i);
   void resume(int i);
   // Starts a node that is not running (and does not wait).
