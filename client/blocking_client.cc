@@ -1,10 +1,10 @@
-#include "client/blocking_client.h"
+#include "corral/blocking_client.h"
 
 #include <boost/fiber/condition_variable.hpp>
 #include <boost/fiber/mutex.hpp>
 #include <future>
 
-#include "client/runtime/runtime.h"
+#include "corral/runtime.h"
 
 namespace corral {
 

@@ -1,4 +1,4 @@
-#include "client/client.h"
+#include "corral/client.h"
 
 #include <boost/fiber/condition_variable.hpp>
 #include <boost/fiber/mutex.hpp>
@@ -9,11 +9,11 @@
 #include <random>
 
 #include "client/connect_string.h"
-#include "client/runtime/asio.h"
+#include "corral/asio.h"
 #include "client/runtime/await.h"
-#include "client/runtime/runtime.h"
-#include "client/wire/frame.h"
-#include "client/wire/path.h"
+#include "corral/runtime.h"
+#include "corral/wire/frame.h"
+#include "corral/wire/path.h"
 
 namespace corral {
 

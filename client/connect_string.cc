@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "client/wire/path.h"
+#include "corral/wire/path.h"
 
 namespace corral {
 

@@ -1,4 +1,4 @@
-#include "client/watch_table.h"
+#include "corral/watch_table.h"
 
 namespace corral {
 

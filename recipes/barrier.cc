@@ -1,4 +1,4 @@
-#include "recipes/barrier.h"
+#include "corral/recipes/barrier.h"
 
 #include "recipes/signal.h"
 

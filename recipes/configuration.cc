@@ -1,4 +1,4 @@
-#include "recipes/configuration.h"
+#include "corral/recipes/configuration.h"
 
 #include <algorithm>
 #include <boost/fiber/operations.hpp>

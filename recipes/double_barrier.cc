@@ -1,4 +1,4 @@
-#include "recipes/double_barrier.h"
+#include "corral/recipes/double_barrier.h"
 
 #include <algorithm>
 #include <charconv>

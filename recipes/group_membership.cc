@@ -1,4 +1,4 @@
-#include "recipes/group_membership.h"
+#include "corral/recipes/group_membership.h"
 
 #include <set>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "recipes/leader_election.h"
+#include "corral/recipes/leader_election.h"
 
 #include <algorithm>
 #include <set>

@@ -1,4 +1,4 @@
-#include "recipes/lock.h"
+#include "corral/recipes/lock.h"
 
 namespace corral::recipes {
 

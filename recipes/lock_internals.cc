@@ -1,4 +1,4 @@
-#include "recipes/lock_internals.h"
+#include "corral/recipes/lock_internals.h"
 
 #include <algorithm>
 

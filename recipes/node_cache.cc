@@ -1,4 +1,4 @@
-#include "recipes/node_cache.h"
+#include "corral/recipes/node_cache.h"
 
 #include <mutex>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "recipes/persistent_watcher.h"
+#include "corral/recipes/persistent_watcher.h"
 
 #include <algorithm>
 #include <map>

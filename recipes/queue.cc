@@ -1,4 +1,4 @@
-#include "recipes/queue.h"
+#include "corral/recipes/queue.h"
 
 #include <algorithm>
 #include <cstdio>

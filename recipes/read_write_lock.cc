@@ -1,4 +1,4 @@
-#include "recipes/read_write_lock.h"
+#include "corral/recipes/read_write_lock.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "recipes/semaphore.h"
+#include "corral/recipes/semaphore.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "recipes/shared_counter.h"
+#include "corral/recipes/shared_counter.h"
 
 #include <vector>
 

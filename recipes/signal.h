@@ -10,7 +10,7 @@
 #include <memory>
 #include <mutex>
 
-#include "client/client.h"
+#include "corral/client.h"
 
 namespace corral::recipes {
 

@@ -1,4 +1,4 @@
-#include "recipes/tree_cache.h"
+#include "corral/recipes/tree_cache.h"
 
 #include <algorithm>
 #include <mutex>

@@ -1,4 +1,4 @@
-#include "recipes/znodes.h"
+#include "corral/recipes/znodes.h"
 
 #include <algorithm>
 #include <random>

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "client/client.h"
-#include "client/runtime/runtime.h"
+#include "corral/client.h"
+#include "corral/runtime.h"
 
 namespace {
 

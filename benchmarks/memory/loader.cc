@@ -19,7 +19,7 @@
 //       "ms=<elapsed>" measured from NS (CLOCK_REALTIME nanoseconds, e.g. the
 //       moment a server was launched) or from the probe's own start.
 //
-// Only 127.0.0.1. The wire format is our own codec (client/wire).
+// Only 127.0.0.1. The wire format is our own codec (wire/).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,10 +39,10 @@
 #include <string_view>
 #include <thread>
 
-#include "client/wire/frame.h"
-#include "client/wire/jute.h"
-#include "client/wire/protocol.h"
-#include "client/wire/records.h"
+#include "corral/wire/frame.h"
+#include "corral/wire/jute.h"
+#include "corral/wire/protocol.h"
+#include "corral/wire/records.h"
 
 namespace {
 

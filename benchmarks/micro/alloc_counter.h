@@ -1,6 +1,6 @@
 // Counts calls to the global operator new in the benchmark binary, so a
 // benchmark can report allocations per operation ("no allocation per request
-// on the hot path where it can be avoided", DESIGN.md §8). The count includes
+// on the hot path where it can be avoided"). The count includes
 // allocations made inside libprotobuf and libstdc++; it costs one relaxed
 // atomic increment per allocation.
 #pragma once

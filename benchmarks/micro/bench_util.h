@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "client/wire/protocol.h"
-#include "client/wire/records.h"
+#include "corral/wire/protocol.h"
+#include "corral/wire/records.h"
 #include "ensemble/core/data_tree.h"
 #include "txn.pb.h"
 

@@ -1,4 +1,4 @@
-// The wire codec (client/wire): encode and decode of the records a server
+// The wire codec (wire/): encode and decode of the records a server
 // handles most, and frame splitting of a stream of small frames.
 //
 // Encoders append to one std::string that is cleared (not freed) between
@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "client/wire/frame.h"
-#include "client/wire/jute.h"
-#include "client/wire/protocol.h"
-#include "client/wire/records.h"
+#include "corral/wire/frame.h"
+#include "corral/wire/jute.h"
+#include "corral/wire/protocol.h"
+#include "corral/wire/records.h"
 #include "micro/alloc_counter.h"
 #include "micro/bench_util.h"
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "client/wire/jute.h"
-#include "client/wire/records.h"
+#include "corral/wire/jute.h"
+#include "corral/wire/records.h"
 #include "ensemble/core/server_core.h"
 #include "micro/alloc_counter.h"
 #include "micro/bench_util.h"

@@ -23,7 +23,7 @@
 #include <boost/fiber/context.hpp>
 #include <boost/fiber/scheduler.hpp>
 
-#include "client/runtime/asio.h"
+#include "corral/asio.h"
 
 namespace corral::runtime {
 

@@ -1,4 +1,4 @@
-#include "client/runtime/runtime.h"
+#include "corral/runtime.h"
 
 #include <boost/fiber/algo/round_robin.hpp>
 #include <boost/fiber/scheduler.hpp>

@@ -7,7 +7,7 @@
 #include <map>
 #include <vector>
 
-#include "client/wire/records.h"
+#include "corral/wire/records.h"
 
 namespace corral::ensemble {
 

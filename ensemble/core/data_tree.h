@@ -5,7 +5,7 @@
 // prep time, so replicas that apply the same txns hold the same tree, and
 // applying a txn twice (replay over a snapshot) is harmless.
 //
-// Layout, chosen for memory (DESIGN.md §8): nodes live in fixed-size chunks
+// Layout, chosen for memory (docs/ARCHITECTURE.md §3): nodes live in fixed-size chunks
 // addressed by a 32-bit NodeId; a node stores only its own name (not its path)
 // together with its data in one heap block, links to parent and siblings, its
 // Stat, and a reference to an interned ACL. A single open-addressing hash index
@@ -24,9 +24,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "client/wire/error.h"
-#include "client/wire/protocol.h"
-#include "client/wire/records.h"
+#include "corral/wire/error.h"
+#include "corral/wire/protocol.h"
+#include "corral/wire/records.h"
 #include "ensemble/core/acl_table.h"
 
 namespace corral::proto {

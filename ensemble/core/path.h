@@ -1,7 +1,7 @@
-// The server uses the protocol's path rules (client/wire/path.h).
+// The server uses the protocol's path rules (corral/wire/path.h).
 #pragma once
 
-#include "client/wire/path.h"
+#include "corral/wire/path.h"
 
 namespace corral::ensemble {
 using wire::base_name;

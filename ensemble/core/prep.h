@@ -20,8 +20,8 @@
 #include <variant>
 #include <vector>
 
-#include "client/wire/error.h"
-#include "client/wire/records.h"
+#include "corral/wire/error.h"
+#include "corral/wire/records.h"
 #include "ensemble/core/acl.h"
 #include "ensemble/core/data_tree.h"
 #include "txn.pb.h"

@@ -1,6 +1,6 @@
 #include "ensemble/core/reads.h"
 
-#include "client/wire/records.h"
+#include "corral/wire/records.h"
 
 namespace corral::ensemble {
 

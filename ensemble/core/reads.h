@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "client/wire/error.h"
-#include "client/wire/protocol.h"
+#include "corral/wire/error.h"
+#include "corral/wire/protocol.h"
 #include "ensemble/core/acl.h"
 #include "ensemble/core/data_tree.h"
 #include "ensemble/core/watch_registry.h"

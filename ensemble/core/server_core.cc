@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "client/wire/frame.h"
+#include "corral/wire/frame.h"
 #include "ensemble/core/reads.h"
 #include "ensemble/core/hex.h"
 

@@ -7,7 +7,7 @@
 // socket, a file, a thread or the clock, so the whole request path runs in
 // unit tests with no I/O at all.
 //
-// Request flow (DESIGN.md §3): a write is prepped into a txn (or refused)
+// Request flow (docs/ARCHITECTURE.md §4): a write is prepped into a txn (or refused)
 // immediately, appended to the log, and applied to the tree only once the log
 // says it is durable; its reply follows. A read is answered from the tree once
 // every earlier request of its session has been answered, so each session sees
@@ -25,8 +25,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "client/wire/protocol.h"
-#include "client/wire/records.h"
+#include "corral/wire/protocol.h"
+#include "corral/wire/records.h"
 #include "ensemble/core/acl.h"
 #include "ensemble/core/data_tree.h"
 #include "ensemble/core/prep.h"

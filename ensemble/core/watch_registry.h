@@ -17,7 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "client/wire/protocol.h"
+#include "corral/wire/protocol.h"
 #include "ensemble/core/data_tree.h"
 
 namespace corral::ensemble {

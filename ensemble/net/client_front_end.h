@@ -15,7 +15,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "client/runtime/asio.h"
+#include "corral/asio.h"
 #include "ensemble/config/config.h"
 #include "ensemble/core/server_core.h"
 #include "ensemble/net/client_connection.h"

@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "client/runtime/asio.h"
+#include "corral/asio.h"
 #include "ensemble/config/config.h"
 #include "ensemble/core/server_core.h"
 #include "ensemble/storage/file_snapshot.h"

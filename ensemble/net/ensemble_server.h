@@ -16,7 +16,7 @@
 #include <optional>
 #include <string>
 
-#include "client/runtime/asio.h"
+#include "corral/asio.h"
 #include "ensemble/config/config.h"
 #include "ensemble/core/quorum/quorum_peer.h"
 #include "ensemble/core/server_core.h"

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "client/runtime/asio.h"
-#include "client/wire/frame.h"
+#include "corral/asio.h"
+#include "corral/wire/frame.h"
 
 namespace corral::ensemble {
 

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-#include "client/runtime/asio.h"
+#include "corral/asio.h"
 #include "ensemble/config/config.h"
 #include "ensemble/core/server_core.h"
 #include "ensemble/net/client_front_end.h"

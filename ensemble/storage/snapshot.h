@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "client/wire/records.h"
+#include "corral/wire/records.h"
 
 namespace corral::storage {
 

@@ -9,10 +9,10 @@
 #include <chrono>
 #include <string>
 
-#include "client/client.h"
-#include "client/runtime/runtime.h"
-#include "recipes/leader_election.h"
-#include "recipes/znodes.h"
+#include "corral/client.h"
+#include "corral/runtime.h"
+#include "corral/recipes/leader_election.h"
+#include "corral/recipes/znodes.h"
 #include "samples/common/sample_options.h"
 
 using namespace std::chrono_literals;

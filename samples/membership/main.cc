@@ -8,9 +8,9 @@
 #include <chrono>
 #include <string>
 
-#include "client/client.h"
-#include "client/runtime/runtime.h"
-#include "recipes/group_membership.h"
+#include "corral/client.h"
+#include "corral/runtime.h"
+#include "corral/recipes/group_membership.h"
 #include "samples/common/sample_options.h"
 
 using namespace std::chrono_literals;

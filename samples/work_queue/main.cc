@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "client/client.h"
-#include "client/runtime/runtime.h"
-#include "recipes/queue.h"
-#include "recipes/znodes.h"
+#include "corral/client.h"
+#include "corral/runtime.h"
+#include "corral/recipes/queue.h"
+#include "corral/recipes/znodes.h"
 #include "samples/common/sample_options.h"
 
 using namespace std::chrono_literals;

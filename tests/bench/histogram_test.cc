@@ -1,6 +1,6 @@
 // corral-bench's LatencyHistogram: bucket bounds, percentiles within the
 // stated relative error, merge.
-#include "bench/histogram.h"
+#include "tools/bench/histogram.h"
 
 #include <gtest/gtest.h>
 

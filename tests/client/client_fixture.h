@@ -15,7 +15,7 @@
 #include <ostream>
 #include <string>
 
-#include "client/client.h"
+#include "corral/client.h"
 #include "tests/client/fiber_test_util.h"
 #include "tests/support/test_server.h"
 

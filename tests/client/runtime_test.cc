@@ -18,10 +18,10 @@
 #include <set>
 #include <thread>
 
-#include "client/client.h"
-#include "client/runtime/asio.h"
+#include "corral/client.h"
+#include "corral/asio.h"
 #include "client/runtime/await.h"
-#include "client/runtime/runtime.h"
+#include "corral/runtime.h"
 #include "tests/client/fiber_test_util.h"
 #include "tests/support/test_server.h"
 

@@ -6,7 +6,7 @@
 #include <list>
 #include <thread>
 
-#include "client/runtime/asio.h"
+#include "corral/asio.h"
 
 namespace corral::test {
 

@@ -1,7 +1,7 @@
 // WatchTable: which callbacks an event reaches (ZooKeeper's ZKWatchManager
 // rules), one-time versus persistent versus recursive, removal by watcher type,
 // and the re-registration record for setWatches2. Pure: no sockets, no fibers.
-#include "client/watch_table.h"
+#include "corral/watch_table.h"
 
 #include <gtest/gtest.h>
 

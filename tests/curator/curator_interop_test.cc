@@ -7,8 +7,8 @@
 #include <mutex>
 #include <sstream>
 
-#include "recipes/leader_election.h"
-#include "recipes/lock.h"
+#include "corral/recipes/leader_election.h"
+#include "corral/recipes/lock.h"
 #include "tests/client/client_fixture.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"

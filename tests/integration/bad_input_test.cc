@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "client/wire/frame.h"
-#include "client/wire/jute.h"
+#include "corral/wire/frame.h"
+#include "corral/wire/jute.h"
 #include "tests/integration/fixture.h"
 
 namespace corral::test {

@@ -2,7 +2,7 @@
 // return when it goes; timeouts; an ephemeral barrier opens when its setter's
 // session ends; a cut connection keeps a waiter waiting — against
 // corral-server and Apache ZooKeeper 3.8.
-#include "recipes/barrier.h"
+#include "corral/recipes/barrier.h"
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 

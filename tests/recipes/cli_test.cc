@@ -1,4 +1,4 @@
-// corral-cli lock/elect (client/cli/recipe_commands.h) run as processes
+// corral-cli lock/elect (tools/cli/recipe_commands.h) run as processes
 // against corral-server and Apache ZooKeeper 3.8: the command runs under the
 // lock and its status is the CLI's, commands under one lock never overlap (a
 // counter file), without a command the lock is held until SIGTERM, elect runs
@@ -13,8 +13,8 @@
 #include <map>
 #include <set>
 
-#include "recipes/leader_election.h"
-#include "recipes/lock.h"
+#include "corral/recipes/leader_election.h"
+#include "corral/recipes/lock.h"
 #include "tests/client/client_fixture.h"
 #include "tests/support/net.h"
 #include "tests/support/temp_dir.h"

@@ -8,7 +8,7 @@
 #include <random>
 #include <sstream>
 
-#include "recipes/configuration.h"
+#include "corral/recipes/configuration.h"
 #include "tests/client/client_fixture.h"
 #include "tests/recipes/worker.h"
 #include "tests/support/temp_dir.h"

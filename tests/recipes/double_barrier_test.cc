@@ -9,7 +9,7 @@
 #include <random>
 #include <sstream>
 
-#include "recipes/double_barrier.h"
+#include "corral/recipes/double_barrier.h"
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 #include "tests/recipes/worker.h"

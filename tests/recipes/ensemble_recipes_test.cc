@@ -6,10 +6,10 @@
 #include <mutex>
 #include <set>
 
-#include "recipes/double_barrier.h"
-#include "recipes/leader_election.h"
-#include "recipes/lock.h"
-#include "recipes/queue.h"
+#include "corral/recipes/double_barrier.h"
+#include "corral/recipes/leader_election.h"
+#include "corral/recipes/lock.h"
+#include "corral/recipes/queue.h"
 #include "tests/client/client_fixture.h"
 #include "tests/support/test_ensemble.h"
 

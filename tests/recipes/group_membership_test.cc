@@ -6,7 +6,7 @@
 // back, bad calls.
 #include <fstream>
 
-#include "recipes/group_membership.h"
+#include "corral/recipes/group_membership.h"
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 #include "tests/recipes/worker.h"

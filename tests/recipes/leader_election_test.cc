@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "recipes/leader_election.h"
+#include "corral/recipes/leader_election.h"
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 #include "tests/recipes/worker.h"

@@ -13,7 +13,7 @@
 #include <fstream>
 #include <mutex>
 
-#include "recipes/lock.h"
+#include "corral/recipes/lock.h"
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 #include "tests/recipes/wire_tap.h"

@@ -4,7 +4,7 @@
 // against corral-server and Apache ZooKeeper 3.8.
 #include <iostream>
 
-#include "recipes/node_cache.h"
+#include "corral/recipes/node_cache.h"
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 

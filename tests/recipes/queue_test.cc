@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "recipes/queue.h"
+#include "corral/recipes/queue.h"
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 #include "tests/recipes/wire_tap.h"

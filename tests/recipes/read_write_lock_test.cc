@@ -7,7 +7,7 @@
 #include <fstream>
 #include <shared_mutex>
 
-#include "recipes/read_write_lock.h"
+#include "corral/recipes/read_write_lock.h"
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 #include "tests/recipes/wire_tap.h"

@@ -5,7 +5,7 @@
 // holder.
 #include <fstream>
 
-#include "recipes/semaphore.h"
+#include "corral/recipes/semaphore.h"
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 #include "tests/recipes/wire_tap.h"

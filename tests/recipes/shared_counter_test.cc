@@ -4,7 +4,7 @@
 // counter across a cut connection and an expired session.
 #include <fstream>
 
-#include "recipes/shared_counter.h"
+#include "corral/recipes/shared_counter.h"
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 #include "tests/recipes/worker.h"

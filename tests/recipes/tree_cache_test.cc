@@ -6,7 +6,7 @@
 #include <map>
 #include <random>
 
-#include "recipes/tree_cache.h"
+#include "corral/recipes/tree_cache.h"
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 

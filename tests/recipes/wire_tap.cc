@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "client/runtime/asio.h"
+#include "corral/asio.h"
 
 namespace corral::test {
 

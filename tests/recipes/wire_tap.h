@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "client/wire/protocol.h"
+#include "corral/wire/protocol.h"
 
 namespace corral::test {
 

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <stdexcept>
 
-#include "client/wire/frame.h"
+#include "corral/wire/frame.h"
 #include "tests/support/net.h"
 
 namespace corral::test {

@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "client/wire/error.h"
-#include "client/wire/protocol.h"
-#include "client/wire/records.h"
+#include "corral/wire/error.h"
+#include "corral/wire/protocol.h"
+#include "corral/wire/records.h"
 #include "tests/support/wait.h"
 
 namespace corral::test {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "client/wire/error.h"
-#include "client/wire/records.h"
+#include "corral/wire/error.h"
+#include "corral/wire/records.h"
 
 namespace corral::wire {
 namespace {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "client/wire/frame.h"
+#include "corral/wire/frame.h"
 
 namespace corral::wire {
 namespace {

@@ -36,9 +36,9 @@
 #include <string_view>
 #include <vector>
 
-#include "client/wire/frame.h"
-#include "client/wire/protocol.h"
-#include "client/wire/records.h"
+#include "corral/wire/frame.h"
+#include "corral/wire/protocol.h"
+#include "corral/wire/records.h"
 #include "core_commands.h"
 #include "ensemble/core/acl.h"
 #include "ensemble/core/data_tree.h"

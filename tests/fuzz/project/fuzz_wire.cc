@@ -20,11 +20,11 @@
 #include <string>
 #include <string_view>
 
-#include "client/wire/error.h"
-#include "client/wire/frame.h"
-#include "client/wire/path.h"
-#include "client/wire/protocol.h"
-#include "client/wire/records.h"
+#include "corral/wire/error.h"
+#include "corral/wire/frame.h"
+#include "corral/wire/path.h"
+#include "corral/wire/protocol.h"
+#include "corral/wire/records.h"
 #include "fuzz_check.h"
 
 namespace wire = corral::wire;

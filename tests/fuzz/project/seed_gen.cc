@@ -12,8 +12,8 @@
 
 #include <unistd.h>
 
-#include "client/wire/frame.h"
-#include "client/wire/records.h"
+#include "corral/wire/frame.h"
+#include "corral/wire/records.h"
 #include "core_commands.h"
 #include "ensemble/core/data_tree.h"
 #include "ensemble/storage/file_snapshot.h"

@@ -11,7 +11,7 @@
 #include <random>
 #include <set>
 
-#include "client/wire/records.h"
+#include "corral/wire/records.h"
 #include "ensemble/core/quorum/quorum_peer.h"
 
 namespace corral::ensemble::quorum {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "client/wire/frame.h"
+#include "corral/wire/frame.h"
 #include "core_test_util.h"
 
 namespace corral::ensemble {

@@ -1,0 +1,165 @@
+// corral::recipes::TreeCache — a local copy of a whole subtree (the root
+// node and everything below it, down to max_depth), kept current through one
+// persistent recursive watch (Apache Curator's TreeCache events, CuratorCache's
+// single addWatch instead of a watch per node).
+//
+//   recipes::TreeCache cache(client, "/services", {.max_depth = 2});
+//   cache.add_listener([](const recipes::TreeEvent& e) { ... });
+//   cache.start();                                  // returns once initialized
+//   for (const auto& [name, node] : cache.current_children("/services")) ...
+//
+// Znodes: none of its own. Depth: the root is depth 0, its children 1; with
+// max_depth d the cache holds the nodes of depth <= d (Curator's maxDepth).
+//
+// How it stays current. start() adds the recursive watch, then walks the
+// tree (getData and getChildren of a whole level at a time, pipelined) and
+// reports nodeAdded for each node, parents before children, then initialized.
+// Afterwards each event leads to one read: NodeCreated and NodeDataChanged
+// to a getData of that node (events that queued up together are read in one
+// pipelined burst), NodeDeleted removes the node (and anything still cached
+// below it) at once. A recursive watch reports no NodeChildrenChanged, so new
+// nodes are learned from their own NodeCreated and the data is what getData
+// returns after the event (a node already changed again is reported once, with
+// its latest data). Events below max_depth still reach the client (the server
+// has no depth limit) and are dropped here.
+//
+// Order of the events a listener hears: nodeAdded of a node only when its
+// parent is cached (so parents before children), nodeRemoved of a node only
+// after its cached descendants (children before parents), nodeUpdated when the
+// node's mzxid changed; for one path, in the order of the changes. Every event
+// describes a state the node really had, possibly skipping intermediate ones.
+// The Stat's child fields (numChildren, cversion, pzxid) are as of the node's
+// last data read; current_children() is the cache's own list.
+//
+// Faults: connectionSuspended when the connection drops (the copy stays and
+// may go stale); after a reconnect the watch is back (the client re-registers
+// it) but ZooKeeper does not replay what changed meanwhile, so the cache walks
+// the tree again and reports the difference (nodeRemoved, nodeAdded,
+// nodeUpdated) followed by connectionReconnected. connectionLost when the
+// session ends: the copy stays as it was until the client has a new session
+// (ClientOptions::renew_expired_session or Client::reconnect_new_session);
+// then the watch is added again, the tree walked and compared, and
+// connectionReconnected reported. is_current() is false from a suspension
+// until that walk is done.
+//
+// Calls: start() blocks the calling fiber until initialized or the deadline
+// (operationTimeout; the cache keeps trying). Listeners run on the cache's
+// own fiber. Everything runs on the Client's runtime thread; close (or
+// destroy) the cache before its Client, and not from inside its listeners.
+#pragma once
+
+#include <boost/fiber/condition_variable.hpp>
+#include <boost/fiber/mutex.hpp>
+#include <chrono>
+#include <functional>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "corral/recipes/persistent_watcher.h"
+#include "corral/recipes/znodes.h"
+
+namespace corral::recipes {
+
+struct TreeCacheOptions {
+  int max_depth = std::numeric_limits<int>::max();
+  // false: keep only each node's Stat (the data reads still happen).
+  bool cache_data = true;
+};
+
+// Curator's TreeCacheEvent.Type.
+enum class TreeEventType {
+  nodeAdded,
+  nodeUpdated,
+  nodeRemoved,
+  initialized,
+  connectionSuspended,
+  connectionReconnected,
+  connectionLost,
+};
+std::string_view to_string(TreeEventType type);
+
+struct TreeEvent {
+  TreeEventType type = TreeEventType::initialized;
+  std::string path;  // node events only
+  NodeData node;     // added/updated: the new copy; removed: the last one
+};
+
+class TreeCache {
+ public:
+  using Listener = std::function<void(const TreeEvent&)>;
+
+  TreeCache(Client& client, std::string root, TreeCacheOptions options = {});
+  ~TreeCache();
+  TreeCache(const TreeCache&) = delete;
+  TreeCache& operator=(const TreeCache&) = delete;
+
+  // Starts watching and blocks the fiber until the first walk is done (ec
+  // clear), the deadline passes (operationTimeout) or the watch is refused
+  // (the server's code, e.g. unimplemented before ZooKeeper 3.6).
+  void start(Clock::time_point deadline, std::error_code& ec);
+  void start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Stops watching (removes the watch) and calls no listener afterwards.
+  void close();
+
+  // The cached copy of `path` (nullopt: not in the cache).
+  std::optional<NodeData> current(std::string_view path) const;
+  // The cached children of `path`, by name.
+  std::map<std::string, NodeData> current_children(std::string_view path) const;
+  // Every cached path, parents before children (children by name).
+  std::vector<std::string> paths() const;
+  std::size_t size() const { return nodes_.size(); }
+  bool initialized() const { return initialized_; }
+  // Connected, and walked since the last reconnect or new session.
+  bool is_current() const { return current_; }
+  // Blocks the fiber until `pred()` holds (checked after each change) or `deadline`.
+  bool wait_until(const std::function<bool()>& pred, Clock::time_point deadline);
+
+  // Listeners run on the cache's fiber; the id removes one again.
+  uint64_t add_listener(Listener listener);
+  void remove_listener(uint64_t id);
+
+  const std::string& root() const { return watcher_.path(); }
+  // Reads (getData + getChildren) made so far.
+  uint64_t reads() const { return reads_; }
+
+ private:
+  struct Entry {
+    NodeData node;
+    std::set<std::string> children;
+  };
+  using Nodes = std::map<std::string, Entry, std::less<>>;
+
+  void handle(const std::vector<WatchNotice>& batch);
+  void apply_events(const std::vector<WatchedEvent>& events);
+  // Walks the tree and reports how it differs from the cache; false when
+  // the connection dropped meanwhile (a reset follows).
+  bool resync();
+  int depth(std::string_view path) const;
+  bool in_scope(std::string_view path) const;
+  void add_or_update(const std::string& path, NodeData node);
+  void remove_subtree(const std::string& path);
+  void emit(TreeEvent event);
+  void changed();
+  void fail(std::error_code ec);
+
+  Client& client_;
+  PersistentWatcher watcher_;
+  TreeCacheOptions options_;
+  Nodes nodes_;
+  bool initialized_ = false;
+  bool current_ = false;
+  std::error_code failure_;
+  uint64_t reads_ = 0;
+  std::map<uint64_t, Listener> listeners_;
+  uint64_t last_listener_ = 0;
+  boost::fibers::mutex mutex_;
+  boost::fibers::condition_variable changed_;
+};
+
+}  // namespace corral::recipes
