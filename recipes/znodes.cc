@@ -13,18 +13,29 @@ std::string join(std::string_view parent, std::string_view child) {
 }
 
 void ensure_path(Client& client, std::string_view path, std::error_code& ec) {
-  ec.clear();
-  if (client.exists(path, {}, ec) || ec) return;
-  std::size_t pos = 1;
-  while (pos <= path.size()) {
-    const auto end = std::min(path.find('/', pos), path.size());
-    const std::string_view prefix = path.substr(0, end);
-    CreateOptions container;
-    container.container = true;
-    client.create(prefix, {}, container, ec);
-    if (ec == Error::nodeExists) ec.clear();
+  CreateOptions container;
+  container.container = true;
+  // The deepest node first: one round trip when only it is missing. Never an
+  // exists() check instead of the create: a container the server's container
+  // check is deleting still reads as there while its delete waits for the
+  // disk, but a create is decided after that delete and makes it again. A
+  // parent that is missing (or deleted under us) is made the same way, then
+  // the node again, a few times.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    client.create(path, {}, container, ec);
+    if (!ec || ec == Error::nodeExists) {
+      ec.clear();
+      return;
+    }
+    if (ec == Error::noAuth) {  // no CREATE right on the parent: fine if the node is there
+      std::error_code exists_ec;
+      if (client.exists(path, {}, exists_ec) && !exists_ec) ec.clear();
+      return;
+    }
+    const auto slash = path.rfind('/');
+    if (ec != Error::noNode || slash == 0 || slash == std::string_view::npos) return;
+    ensure_path(client, path.substr(0, slash), ec);
     if (ec) return;
-    pos = end + 1;
   }
 }
 

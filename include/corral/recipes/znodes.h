@@ -19,7 +19,8 @@ std::string join(std::string_view parent, std::string_view child);
 
 // Creates `path` and its missing ancestors as container nodes (Curator's
 // creatingParentContainersIfNeeded), so an empty recipe directory goes away
-// by itself. An existing node is fine.
+// by itself. An existing node is fine; one the server's container check is
+// deleting (or deletes under us) is made again.
 void ensure_path(Client& client, std::string_view path, std::error_code& ec);
 
 // A fresh random id in UUID form, as Curator's protected mode uses.
