@@ -3,13 +3,27 @@
 #include <exception>
 #include <string>
 
+#include "corral/version.h"
 #include "ensemble/config/config.h"
 #include "ensemble/net/ensemble_server.h"
 #include "ensemble/net/standalone_server.h"
 
+namespace {
+constexpr const char* usage = "usage: corral-server <zoo.cfg>\n       corral-server --version | --help\n";
+}
+
 int main(int argc, char** argv) {
-  if (argc != 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
-    std::fprintf(stderr, "usage: corral-server <zoo.cfg>\n");
+  const std::string first = argc > 1 ? argv[1] : "";
+  if (argc == 2 && first == "--version") {
+    std::printf("corral-server %s\n", CORRAL_VERSION);
+    return 0;
+  }
+  if (argc == 2 && (first == "--help" || first == "-h")) {
+    std::fputs(usage, stdout);
+    return 0;
+  }
+  if (argc != 2 || first.starts_with("-")) {
+    std::fputs(usage, stderr);
     return 2;
   }
   const auto result = corral::ensemble::load_config(argv[1]);

@@ -5,6 +5,8 @@
 
 #include <ctime>
 
+#include "corral/version.h"
+
 namespace corral::samples {
 
 std::atomic<bool> stop_requested{false};
@@ -14,6 +16,11 @@ Options::Options(int argc, char** argv, std::string_view usage) : usage_(usage) 
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
       std::printf("usage: %s\n", usage_.c_str());
+      std::exit(0);
+    }
+    if (a == "--version") {
+      const std::string_view program = argv[0];
+      std::printf("%s %s\n", std::string(program.substr(program.rfind('/') + 1)).c_str(), CORRAL_VERSION);
       std::exit(0);
     }
     if (!a.starts_with("--") || a.size() < 3) fail("unexpected argument '" + a + "'");

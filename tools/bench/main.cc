@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "corral/version.h"
 #include "tools/bench/driver.h"
 #include "tools/bench/options.h"
 #include "tools/bench/report.h"
@@ -23,6 +24,10 @@ extern "C" void on_signal(int) { interrupted = true; }
 
 int main(int argc, char** argv) {
   using namespace corral::bench;
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    std::printf("corral-bench %s\n", CORRAL_VERSION);
+    return 0;
+  }
   if (argc == 2 && std::string(argv[1]) == "--list") {  // the workloads built in, for scripts
     for (const char* name : {"mixed", "create-seq", "lock", "rwlock", "election", "barrier", "queue", "membership"}) {
       if (make_workload(name)) std::printf("%s\n", name);

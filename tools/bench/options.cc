@@ -66,6 +66,7 @@ std::chrono::milliseconds millis(const std::string& name, const std::string& tex
 
 std::string usage() {
   return R"(usage: corral-bench WORKLOAD --connect HOST:PORT[,HOST:PORT...] [options]
+       corral-bench --list | --version | --help
 
 Workloads:
   mixed        getData/setData on --keys pre-created znodes (--read-ratio)

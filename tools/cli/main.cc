@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "corral/blocking_client.h"
+#include "corral/version.h"
 #include "tools/cli/acl_text.h"
 #include "tools/cli/recipe_commands.h"
 
@@ -380,10 +381,14 @@ bool execute(corral::BlockingClient& zk, const std::vector<std::string>& words, 
   return true;
 }
 
-int usage() {
-  std::fprintf(stderr, "usage: corral-cli [-server host:port[,host:port...][/chroot]] [-timeout ms] [command args...]\n%s",
+// The usage and the commands: on stdout with status 0 when asked for (--help),
+// on stderr with status 2 after a bad command line.
+int usage(bool asked = false) {
+  std::fprintf(asked ? stdout : stderr,
+               "usage: corral-cli [-server host:port[,host:port...][/chroot]] [-timeout ms] [command args...]\n"
+               "       corral-cli --version | --help\n%s",
                help_text);
-  return 2;
+  return asked ? 0 : 2;
 }
 
 }  // namespace
@@ -403,7 +408,10 @@ int main(int argc, char** argv) {
         return usage();
       }
     } else if (command.empty() && (a == "-h" || a == "--help")) {
-      return usage();
+      return usage(true);
+    } else if (command.empty() && a == "--version") {
+      std::printf("corral-cli %s\n", CORRAL_VERSION);
+      return 0;
     } else {
       command.push_back(a);
     }
