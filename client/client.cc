@@ -67,6 +67,21 @@ std::string_view to_string(SessionState s) {
   return "unknown";
 }
 
+bool is_connected(SessionState s) { return s == SessionState::connected || s == SessionState::reconnected; }
+
+bool has_ended(SessionState s) {
+  return s == SessionState::expired || s == SessionState::closed || s == SessionState::authFailed;
+}
+
+std::error_code end_error(SessionState s) {
+  switch (s) {
+    case SessionState::expired: return Error::sessionExpired;
+    case SessionState::authFailed: return Error::authFailed;
+    case SessionState::closed: return Error::connectionLoss;
+    default: return {};
+  }
+}
+
 // ---- Transaction ------------------------------------------------------------------
 
 Transaction& Transaction::create(std::string path, std::string data, CreateOptions options) {
@@ -201,7 +216,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   // ---- requests --------------------------------------------------------------------
 
   template <class T, class Decode>
-  boost::fibers::future<Result<T>> call(wire::OpCode op, std::string payload, Decode decode) {
+  boost::fibers::future<Result<T>> call(wire::OpCode op, std::string_view payload, Decode decode) {
     auto promise = std::make_shared<boost::fibers::promise<Result<T>>>();
     auto future = promise->get_future();
     if (auto ec = refusal(); ec) {
@@ -284,19 +299,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     std::function<void(std::error_code)> fail;
   };
 
-  bool connected() const { return state_ == SessionState::connected || state_ == SessionState::reconnected; }
-  bool terminal() const {
-    return state_ == SessionState::expired || state_ == SessionState::closed || state_ == SessionState::authFailed;
-  }
-
-  std::error_code refusal() const {
-    switch (state_) {
-      case SessionState::expired: return Error::sessionExpired;
-      case SessionState::authFailed: return Error::authFailed;
-      case SessionState::closed: return Error::connectionLoss;
-      default: return {};
-    }
-  }
+  bool connected() const { return is_connected(state_); }
+  bool terminal() const { return has_ended(state_); }
+  std::error_code refusal() const { return end_error(state_); }
 
   void submit(Pending p, std::string frame) {
     if (connected() && socket_) {
@@ -339,7 +344,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
 
   // ---- the socket ------------------------------------------------------------------
 
-  void write(std::string frame) {
+  void write(std::string_view frame) {
     last_send_ = Clock::now();
     out_.append(frame);
     flush();
@@ -424,9 +429,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
 
   bool open_socket(const HostPort& host, std::chrono::milliseconds timeout) {
     asio::ip::tcp::resolver resolver(io_);
-    auto [rec, endpoints] = runtime::await<error_code, asio::ip::tcp::resolver::results_type>(
+    auto [rec, resolved] = runtime::await<error_code, asio::ip::tcp::resolver::results_type>(
         [&](auto handler) { resolver.async_resolve(host.host, std::to_string(host.port), std::move(handler)); });
     if (rec || !running_ || terminal()) return false;  // close() may have come meanwhile
+    const auto endpoints = std::move(resolved);        // a lambda may not capture a structured binding (clang)
     socket_.emplace(io_);
     ++generation_;
     asio::steady_timer timer(io_);
@@ -467,7 +473,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       timer.async_wait([this, generation = generation_](const error_code& ec) {
         if (!ec && generation == generation_) drop_socket();
       });
-      auto space = decoder_.prepare(64 * 1024);
+      auto space = decoder_.prepare(std::size_t{64} * 1024);
       auto [ec, n] = runtime::await<error_code, std::size_t>(
           [&](auto handler) { socket_->async_read_some(asio::buffer(space.data(), space.size()), std::move(handler)); });
       timer.cancel();
@@ -523,7 +529,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   // watches would exceed the server's jute.maxbuffer, and the server would
   // drop every connection the client makes.
   void send_watch_registration() {
-    constexpr std::size_t max_batch_bytes = 128 * 1024;
+    constexpr std::size_t max_batch_bytes = std::size_t{128} * 1024;
     const wire::SetWatches2 all = watches_.registration(last_zxid_);
     wire::SetWatches2 batch;
     std::size_t bytes = 0;
@@ -897,7 +903,7 @@ std::optional<Stat> Client::exists(std::string_view path, Watcher watcher, std::
 std::optional<Stat> Client::exists(std::string_view path, Watcher watcher) {
   std::error_code ec;
   auto r = exists(path, std::move(watcher), ec);
-  return or_throw(std::move(r), ec);
+  return or_throw(r, ec);
 }
 
 boost::fibers::future<Result<NodeData>> Client::async_get(std::string_view path, Watcher watcher) {

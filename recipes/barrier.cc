@@ -1,23 +1,13 @@
 #include "corral/recipes/barrier.h"
 
+#include "recipes/throwing.h"
+
 #include "recipes/signal.h"
 
 namespace corral::recipes {
 
 Barrier::Barrier(Client& client, std::string path, BarrierOptions options)
     : client_(client), path_(std::move(path)), options_(options) {}
-
-bool Barrier::retry_after(std::error_code& ec, Clock::time_point deadline) {
-  if (ec != Error::connectionLoss) return false;
-  if (client_.wait_connected(deadline)) {
-    ec.clear();
-    return true;
-  }
-  ec = client_.state() == SessionState::expired ? std::error_code(Error::sessionExpired)
-       : Clock::now() >= deadline              ? std::error_code(Error::operationTimeout)
-                                               : std::error_code(Error::connectionLoss);
-  return false;
-}
 
 void Barrier::set_barrier(Clock::time_point deadline, std::error_code& ec) {
   CreateOptions create;
@@ -31,7 +21,7 @@ void Barrier::set_barrier(Clock::time_point deadline, std::error_code& ec) {
       if (!ec) continue;
     }
     if (ec == Error::nodeExists) ec.clear();
-    if (!retry_after(ec, deadline)) return;
+    if (!retry_after_connection_loss(client_, ec, deadline)) return;
   }
 }
 
@@ -39,7 +29,7 @@ void Barrier::remove_barrier(Clock::time_point deadline, std::error_code& ec) {
   while (true) {
     client_.remove(path_, -1, ec);
     if (ec == Error::noNode) ec.clear();
-    if (!retry_after(ec, deadline)) return;
+    if (!retry_after_connection_loss(client_, ec, deadline)) return;
   }
 }
 
@@ -50,7 +40,7 @@ bool Barrier::wait_on_barrier(Clock::time_point deadline, std::error_code& ec) {
     auto signal = std::make_shared<Signal>();
     const auto there = client_.exists(path_, Signal::watcher(signal), ec);
     if (ec) {
-      if (retry_after(ec, deadline)) continue;
+      if (retry_after_connection_loss(client_, ec, deadline)) continue;
       return false;
     }
     if (!there) return true;
@@ -62,27 +52,19 @@ bool Barrier::wait_on_barrier(Clock::time_point deadline, std::error_code& ec) {
 }
 
 void Barrier::set_barrier() {
-  std::error_code ec;
-  set_barrier(Clock::now() + client_.negotiated_timeout(), ec);
-  if (ec) throw std::system_error(ec, "set barrier " + path_);
+  or_throw("set barrier", path_, [&](std::error_code& ec) { set_barrier(Clock::now() + client_.negotiated_timeout(), ec); });
 }
 
 void Barrier::remove_barrier() {
-  std::error_code ec;
-  remove_barrier(Clock::now() + client_.negotiated_timeout(), ec);
-  if (ec) throw std::system_error(ec, "remove barrier " + path_);
+  or_throw("remove barrier", path_, [&](std::error_code& ec) { remove_barrier(Clock::now() + client_.negotiated_timeout(), ec); });
 }
 
 void Barrier::wait_on_barrier() {
-  std::error_code ec;
-  if (!wait_on_barrier(Clock::time_point::max(), ec)) throw std::system_error(ec, "wait on barrier " + path_);
+  or_throw("wait on barrier", path_, [&](std::error_code& ec) { wait_on_barrier(Clock::time_point::max(), ec); });
 }
 
 bool Barrier::wait_on_barrier_for(std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  if (wait_on_barrier(Clock::now() + timeout, ec)) return true;
-  if (ec == Error::operationTimeout) return false;
-  throw std::system_error(ec, "wait on barrier " + path_);
+  return or_throw_unless_timeout("wait on barrier", path_, [&](std::error_code& ec) { return wait_on_barrier(Clock::now() + timeout, ec); });
 }
 
 }  // namespace corral::recipes

@@ -1,5 +1,7 @@
 #include "corral/recipes/configuration.h"
 
+#include "recipes/throwing.h"
+
 #include <algorithm>
 #include <boost/fiber/operations.hpp>
 #include <charconv>
@@ -72,10 +74,7 @@ uint64_t Configuration::publish(const ConfigValues& values, Clock::time_point de
     const bool finished = try_publish(values, generation, ec);
     if (away(ec)) {
       // Done or not, it is done again from the top (a new claim).
-      if (!client_.wait_connected(deadline)) {
-        ec = Clock::now() >= deadline ? Error::operationTimeout : Error::sessionExpired;
-        return 0;
-      }
+      if (!retry_after_connection_loss(client_, ec, deadline)) return 0;
       continue;
     }
     if (finished) return ec ? 0 : generation;
@@ -90,10 +89,7 @@ uint64_t Configuration::publish(const ConfigValues& values, Clock::time_point de
 }
 
 uint64_t Configuration::publish(const ConfigValues& values, std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  const uint64_t g = publish(values, Clock::now() + timeout, ec);
-  if (ec) throw std::system_error(ec, "publish " + path_);
-  return g;
+  return or_throw("publish", path_, [&](std::error_code& ec) { return publish(values, Clock::now() + timeout, ec); });
 }
 
 bool Configuration::try_publish(const ConfigValues& values, uint64_t& generation, std::error_code& ec) {
@@ -279,10 +275,7 @@ ConfigSnapshot Configuration::snapshot(Clock::time_point deadline, std::error_co
     ConfigSnapshot snap;
     const Read r = try_snapshot(snap, ec);
     if (away(ec)) {
-      if (!client_.wait_connected(deadline)) {
-        ec = Clock::now() >= deadline ? Error::operationTimeout : Error::sessionExpired;
-        return {};
-      }
+      if (!retry_after_connection_loss(client_, ec, deadline)) return {};
       continue;
     }
     if (ec) return {};
@@ -306,10 +299,7 @@ ConfigSnapshot Configuration::snapshot(Clock::time_point deadline, std::error_co
 }
 
 ConfigSnapshot Configuration::snapshot(std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  auto snap = snapshot(Clock::now() + timeout, ec);
-  if (ec) throw std::system_error(ec, "snapshot of " + path_);
-  return snap;
+  return or_throw("snapshot of", path_, [&](std::error_code& ec) { return snapshot(Clock::now() + timeout, ec); });
 }
 
 // ---- following ----------------------------------------------------------------------

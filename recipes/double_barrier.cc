@@ -1,5 +1,7 @@
 #include "corral/recipes/double_barrier.h"
 
+#include "recipes/throwing.h"
+
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
@@ -19,19 +21,6 @@ int64_t rank(DoubleBarrier::State::Kind kind, int64_t round) {
 bool is_at_least(const DoubleBarrier::State& s, DoubleBarrier::State::Kind kind, int64_t round) {
   if (s.kind != DoubleBarrier::State::entered && s.kind != DoubleBarrier::State::left) return false;
   return rank(s.kind, s.round) >= rank(kind, round);
-}
-
-std::error_code why_not_connected(Client& client) {
-  switch (client.state()) {
-    case SessionState::expired:
-      return Error::sessionExpired;
-    case SessionState::authFailed:
-      return Error::authFailed;
-    case SessionState::closed:
-      return Error::connectionLoss;
-    default:
-      return Error::operationTimeout;
-  }
 }
 
 }  // namespace
@@ -93,16 +82,6 @@ void DoubleBarrier::on_lost(std::function<void(SessionState)> listener) {
   lost_listeners_.push_back(std::move(listener));
 }
 
-bool DoubleBarrier::retry_after(std::error_code& ec, Clock::time_point deadline) {
-  if (ec != Error::connectionLoss) return false;
-  if (client_.wait_connected(deadline)) {
-    ec.clear();
-    return true;
-  }
-  ec = why_not_connected(client_);
-  return false;
-}
-
 bool DoubleBarrier::fail(std::error_code& ec, std::error_code why) {
   ec = why;
   return false;
@@ -119,7 +98,7 @@ std::vector<std::string> DoubleBarrier::members(std::error_code& ec) {
   return std::move(kids.names);
 }
 
-DoubleBarrier::View DoubleBarrier::read(Order order, std::error_code& ec, Watcher watcher) {
+DoubleBarrier::View DoubleBarrier::read(Order order, std::error_code& ec, const Watcher& watcher) {
   // Both requests go out together and are answered in order. Members first:
   // the state we then read is at least as new as the list (leave: a round
   // marked left explains any node of the next round). State first: the
@@ -190,13 +169,13 @@ void DoubleBarrier::create_our_node(Clock::time_point deadline, std::error_code&
     }
     if (ec == Error::noNode) {
       ensure_path(client_, path_, ec);
-      if (!ec || retry_after(ec, deadline)) continue;
+      if (!ec || retry_after_connection_loss(client_, ec, deadline)) continue;
       return;
     }
     if (ec == Error::nodeExists) {
       // Our uuid is ours alone: an earlier try whose reply was lost made it.
       const auto stat = client_.exists(our_path_, {}, ec);
-      if (retry_after(ec, deadline)) continue;
+      if (retry_after_connection_loss(client_, ec, deadline)) continue;
       if (ec) return;
       if (!stat) continue;
       if (stat->ephemeralOwner != client_.session_id()) {
@@ -206,7 +185,7 @@ void DoubleBarrier::create_our_node(Clock::time_point deadline, std::error_code&
       node_exists_ = true;
       return;
     }
-    if (!retry_after(ec, deadline)) return;
+    if (!retry_after_connection_loss(client_, ec, deadline)) return;
   }
 }
 
@@ -230,7 +209,7 @@ bool DoubleBarrier::enter(Clock::time_point deadline, std::error_code& ec) {
     auto signal = std::make_shared<Signal>();
     View v = read(Order::state_first, ec, Signal::watcher(signal));
     if (ec) {
-      if (retry_after(ec, deadline)) continue;
+      if (retry_after_connection_loss(client_, ec, deadline)) continue;
       return false;
     }
     const State& s = v.state;
@@ -243,7 +222,7 @@ bool DoubleBarrier::enter(Clock::time_point deadline, std::error_code& ec) {
         client_.remove(ready_, s.version, ec);
         if (ec == Error::noNode || ec == Error::badVersion) ec.clear();
       }
-      if (ec && !retry_after(ec, deadline)) return false;
+      if (ec && !retry_after_connection_loss(client_, ec, deadline)) return false;
       continue;
     }
     if (s.kind == State::left && s.round >= round_) round_ = s.round + 1;
@@ -262,7 +241,7 @@ bool DoubleBarrier::enter(Clock::time_point deadline, std::error_code& ec) {
     auto signal = std::make_shared<Signal>();
     const View v = read(Order::state_first, ec, Signal::watcher(signal));
     if (ec) {
-      if (retry_after(ec, deadline)) continue;
+      if (retry_after_connection_loss(client_, ec, deadline)) continue;
       break;
     }
     const State& s = v.state;
@@ -288,7 +267,7 @@ bool DoubleBarrier::enter(Clock::time_point deadline, std::error_code& ec) {
     }
     if (static_cast<int64_t>(m.size()) >= threshold_) {
       advance(s, State::entered, round_, ec);
-      if (ec && !retry_after(ec, deadline)) break;
+      if (ec && !retry_after_connection_loss(client_, ec, deadline)) break;
       continue;
     }
     if (!signal->wait_until(deadline)) {
@@ -310,7 +289,7 @@ bool DoubleBarrier::leave(Clock::time_point deadline, std::error_code& ec) {
   while (true) {
     const View v = read(Order::members_first, ec);
     if (ec) {
-      if (retry_after(ec, deadline)) continue;
+      if (retry_after_connection_loss(client_, ec, deadline)) continue;
       break;
     }
     const State& s = v.state;
@@ -327,7 +306,7 @@ bool DoubleBarrier::leave(Clock::time_point deadline, std::error_code& ec) {
     }
     if (m.empty()) {
       advance(s, State::left, r, ec);
-      if (ec && !retry_after(ec, deadline)) break;
+      if (ec && !retry_after_connection_loss(client_, ec, deadline)) break;
       continue;
     }
     if (m.size() == 1 && ours) {
@@ -345,7 +324,7 @@ bool DoubleBarrier::leave(Clock::time_point deadline, std::error_code& ec) {
         ec.clear();
         continue;
       }
-      if (retry_after(ec, deadline)) continue;
+      if (retry_after_connection_loss(client_, ec, deadline)) continue;
       break;
     }
     std::string watch;
@@ -355,7 +334,7 @@ bool DoubleBarrier::leave(Clock::time_point deadline, std::error_code& ec) {
       if (ours) {
         remove_our_node(ec);
         if (ec) {
-          if (retry_after(ec, deadline)) continue;
+          if (retry_after_connection_loss(client_, ec, deadline)) continue;
           break;
         }
       }
@@ -364,7 +343,7 @@ bool DoubleBarrier::leave(Clock::time_point deadline, std::error_code& ec) {
     auto signal = std::make_shared<Signal>();
     const auto there = client_.exists(join(path_, watch), Signal::watcher(signal), ec);
     if (ec) {
-      if (retry_after(ec, deadline)) continue;
+      if (retry_after_connection_loss(client_, ec, deadline)) continue;
       break;
     }
     if (!there) continue;
@@ -377,7 +356,7 @@ bool DoubleBarrier::leave(Clock::time_point deadline, std::error_code& ec) {
       continue;
     }
     if (ec) {
-      if (retry_after(ec, deadline)) continue;
+      if (retry_after_connection_loss(client_, ec, deadline)) continue;
       break;
     }
     const State moved = decode(now.data, now.stat.version);
@@ -397,27 +376,19 @@ bool DoubleBarrier::leave(Clock::time_point deadline, std::error_code& ec) {
 }
 
 void DoubleBarrier::enter() {
-  std::error_code ec;
-  if (!enter(Clock::time_point::max(), ec)) throw std::system_error(ec, "enter " + path_);
+  or_throw("enter", path_, [&](std::error_code& ec) { enter(Clock::time_point::max(), ec); });
 }
 
 bool DoubleBarrier::enter_for(std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  if (enter(Clock::now() + timeout, ec)) return true;
-  if (ec == Error::operationTimeout) return false;
-  throw std::system_error(ec, "enter " + path_);
+  return or_throw_unless_timeout("enter", path_, [&](std::error_code& ec) { return enter(Clock::now() + timeout, ec); });
 }
 
 void DoubleBarrier::leave() {
-  std::error_code ec;
-  if (!leave(Clock::time_point::max(), ec)) throw std::system_error(ec, "leave " + path_);
+  or_throw("leave", path_, [&](std::error_code& ec) { leave(Clock::time_point::max(), ec); });
 }
 
 bool DoubleBarrier::leave_for(std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  if (leave(Clock::now() + timeout, ec)) return true;
-  if (ec == Error::operationTimeout) return false;
-  throw std::system_error(ec, "leave " + path_);
+  return or_throw_unless_timeout("leave", path_, [&](std::error_code& ec) { return leave(Clock::now() + timeout, ec); });
 }
 
 }  // namespace corral::recipes

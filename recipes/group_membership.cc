@@ -1,5 +1,7 @@
 #include "corral/recipes/group_membership.h"
 
+#include "recipes/throwing.h"
+
 #include <set>
 #include <vector>
 
@@ -9,15 +11,6 @@ namespace corral::recipes {
 
 namespace {
 
-bool is_connected(SessionState s) { return s == SessionState::connected || s == SessionState::reconnected; }
-bool has_ended(SessionState s) {
-  return s == SessionState::expired || s == SessionState::closed || s == SessionState::authFailed;
-}
-std::error_code end_error(SessionState s) {
-  if (s == SessionState::expired) return Error::sessionExpired;
-  if (s == SessionState::authFailed) return Error::authFailed;
-  return Error::connectionLoss;
-}
 std::error_code not_permitted() { return std::make_error_code(std::errc::operation_not_permitted); }
 
 bool valid_id(std::string_view id) {
@@ -231,7 +224,7 @@ void GroupMembership::join(std::string id, std::string data, Clock::time_point d
       return;
     }
     if (!client_.wait_connected(deadline)) {
-      ec = has_ended(client_.state()) ? end_error(client_.state()) : std::error_code(Error::operationTimeout);
+      ec = why_not_connected(client_);
       return;
     }
     client_.create(node, data, ephemeral, ec);
@@ -274,9 +267,7 @@ void GroupMembership::join(std::string id, std::string data, Clock::time_point d
 }
 
 void GroupMembership::join(std::string id, std::string data, std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  join(id, std::move(data), Clock::now() + timeout, ec);
-  if (ec) throw std::system_error(ec, "join " + recipes::join(path_, id));
+  or_throw("join", recipes::join(path_, id), [&](std::error_code& ec) { join(id, std::move(data), Clock::now() + timeout, ec); });
 }
 
 void GroupMembership::leave(std::error_code& ec) {
@@ -298,9 +289,7 @@ void GroupMembership::leave(std::error_code& ec) {
 }
 
 void GroupMembership::leave() {
-  std::error_code ec;
-  leave(ec);
-  if (ec) throw std::system_error(ec, "leave " + recipes::join(path_, id_));
+  or_throw("leave", recipes::join(path_, id_), [&](std::error_code& ec) { leave(ec); });
 }
 
 void GroupMembership::update(std::string data, std::error_code& ec) {
@@ -322,9 +311,7 @@ void GroupMembership::update(std::string data, std::error_code& ec) {
 }
 
 void GroupMembership::update(std::string data) {
-  std::error_code ec;
-  update(std::move(data), ec);
-  if (ec) throw std::system_error(ec, "update " + recipes::join(path_, id_));
+  or_throw("update", recipes::join(path_, id_), [&](std::error_code& ec) { update(std::move(data), ec); });
 }
 
 // ---- the view ---------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 #include "corral/recipes/leader_election.h"
 
+#include "recipes/throwing.h"
+
 #include <algorithm>
 #include <set>
 
@@ -9,15 +11,6 @@ namespace corral::recipes {
 
 namespace {
 
-bool is_connected(SessionState s) { return s == SessionState::connected || s == SessionState::reconnected; }
-bool has_ended(SessionState s) {
-  return s == SessionState::expired || s == SessionState::closed || s == SessionState::authFailed;
-}
-std::error_code end_error(SessionState s) {
-  if (s == SessionState::expired) return Error::sessionExpired;
-  if (s == SessionState::authFailed) return Error::authFailed;
-  return Error::connectionLoss;
-}
 std::string_view base_name(std::string_view path) { return path.substr(path.rfind('/') + 1); }
 
 std::error_code canceled() { return std::make_error_code(std::errc::operation_canceled); }
@@ -25,7 +18,7 @@ std::error_code canceled() { return std::make_error_code(std::errc::operation_ca
 // Copies first: a listener may remove itself (or another) while called.
 template <class Map, class... Args>
 void call_all(const Map& listeners, Args&&... args) {
-  const auto copy = listeners;
+  const auto copy = listeners;  // NOLINT(performance-unnecessary-copy-initialization): see above
   for (const auto& [id, l] : copy) l(args...);
 }
 
@@ -390,10 +383,7 @@ bool LeaderLatch::campaign(Clock::time_point deadline, std::error_code& ec) {
 }
 
 bool LeaderLatch::campaign(std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  if (campaign(Clock::now() + timeout, ec)) return true;
-  if (ec == Error::operationTimeout) return false;
-  throw std::system_error(ec, "campaign " + path_);
+  return or_throw_unless_timeout("campaign", path_, [&](std::error_code& ec) { return campaign(Clock::now() + timeout, ec); });
 }
 
 void LeaderLatch::resign(std::error_code& ec) {
@@ -410,9 +400,7 @@ void LeaderLatch::resign(std::error_code& ec) {
 }
 
 void LeaderLatch::resign() {
-  std::error_code ec;
-  resign(ec);
-  if (ec) throw std::system_error(ec, "resign " + path_);
+  or_throw("resign", path_, [&](std::error_code& ec) { resign(ec); });
 }
 
 bool LeaderLatch::is_leader() const { return leader_ && is_connected(client_.state()); }
@@ -432,19 +420,13 @@ std::vector<Participant> LeaderLatch::participants(std::error_code& ec) {
   return election_participants(client_, path_, latch_node_name, ec);
 }
 std::vector<Participant> LeaderLatch::participants() {
-  std::error_code ec;
-  auto out = participants(ec);
-  if (ec) throw std::system_error(ec, "participants of " + path_);
-  return out;
+  return or_throw("participants of", path_, [&](std::error_code& ec) { return participants(ec); });
 }
 std::optional<Participant> LeaderLatch::leader(std::error_code& ec) {
   return election_leader(client_, path_, latch_node_name, ec);
 }
 std::optional<Participant> LeaderLatch::leader() {
-  std::error_code ec;
-  auto out = leader(ec);
-  if (ec) throw std::system_error(ec, "leader of " + path_);
-  return out;
+  return or_throw("leader of", path_, [&](std::error_code& ec) { return leader(ec); });
 }
 std::string LeaderLatch::leader_id() {
   const auto l = leader();
@@ -576,9 +558,7 @@ void LeaderSelector::close(std::error_code& ec) {
 }
 
 void LeaderSelector::close() {
-  std::error_code ec;
-  close(ec);
-  if (ec) throw std::system_error(ec, "close selector " + path_);
+  or_throw("close selector", path_, [&](std::error_code& ec) { close(ec); });
 }
 
 bool LeaderSelector::is_leader() const { return leader_ && term_ && !term_->lost(); }
@@ -588,19 +568,13 @@ std::vector<Participant> LeaderSelector::participants(std::error_code& ec) {
   return election_participants(client_, path_, selector_node_name, ec);
 }
 std::vector<Participant> LeaderSelector::participants() {
-  std::error_code ec;
-  auto out = participants(ec);
-  if (ec) throw std::system_error(ec, "participants of " + path_);
-  return out;
+  return or_throw("participants of", path_, [&](std::error_code& ec) { return participants(ec); });
 }
 std::optional<Participant> LeaderSelector::leader(std::error_code& ec) {
   return election_leader(client_, path_, selector_node_name, ec);
 }
 std::optional<Participant> LeaderSelector::leader() {
-  std::error_code ec;
-  auto out = leader(ec);
-  if (ec) throw std::system_error(ec, "leader of " + path_);
-  return out;
+  return or_throw("leader of", path_, [&](std::error_code& ec) { return leader(ec); });
 }
 std::string LeaderSelector::leader_id() {
   const auto l = leader();

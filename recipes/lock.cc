@@ -1,5 +1,7 @@
 #include "corral/recipes/lock.h"
 
+#include "recipes/throwing.h"
+
 namespace corral::recipes {
 
 Lock::Lock(Client& client, std::string path) : internals_(client, std::move(path), "lock-") { watch_state(); }
@@ -64,16 +66,13 @@ void Lock::release(std::error_code& ec) {
 }
 
 void Lock::lock() {
-  std::error_code ec;
-  if (!acquire(Clock::time_point::max(), ec)) throw std::system_error(ec, "lock " + internals_.base_path());
+  or_throw("lock", internals_.base_path(), [&](std::error_code& ec) { acquire(Clock::time_point::max(), ec); });
 }
 
 bool Lock::try_lock() { return try_lock_until(Clock::now()); }
 
 void Lock::unlock() {
-  std::error_code ec;
-  release(ec);
-  if (ec) throw std::system_error(ec, "unlock " + internals_.base_path());
+  or_throw("unlock", internals_.base_path(), [&](std::error_code& ec) { release(ec); });
 }
 
 bool Lock::held_by_this_fiber() const { return holdings_.count(boost::this_fiber::get_id()) > 0; }
@@ -84,10 +83,7 @@ std::string Lock::our_path() const {
 }
 
 std::vector<std::string> Lock::participants() {
-  std::error_code ec;
-  auto out = internals_.participants(ec);
-  if (ec) throw std::system_error(ec, "participants of " + internals_.base_path());
-  return out;
+  return or_throw("participants of", internals_.base_path(), [&](std::error_code& ec) { return internals_.participants(ec); });
 }
 
 void Lock::on_lost(std::function<void(SessionState)> listener) { lost_listeners_.push_back(std::move(listener)); }

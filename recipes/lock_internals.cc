@@ -58,10 +58,7 @@ bool LockInternals::wait_for_turn(const std::string& our_path, Clock::time_point
     }
     const auto sorted = participants(ec);
     if (ec == Error::connectionLoss) {
-      if (!client_.wait_connected(deadline)) {
-        ec = Clock::now() >= deadline ? Error::operationTimeout : Error::sessionExpired;
-        return false;
-      }
+      if (!retry_after_connection_loss(client_, ec, deadline)) return false;
       continue;
     }
     if (ec) return false;

@@ -5,30 +5,9 @@
 
 namespace corral::recipes {
 
-NodeCache::NodeCache(Client& client, std::string path) : client_(client), watcher_(client, std::move(path), false) {}
+NodeCache::NodeCache(Client& client, std::string path) : WatchedCache(client, std::move(path), false) {}
 
 NodeCache::~NodeCache() { close(); }
-
-void NodeCache::start(Clock::time_point deadline, std::error_code& ec) {
-  watcher_.start([this](const std::vector<WatchNotice>& batch) { handle(batch); });
-  std::unique_lock lock(mutex_);
-  if (!changed_.wait_until(lock, deadline, [&] { return initialized_ || failure_; })) {
-    ec = Error::operationTimeout;
-    return;
-  }
-  ec = initialized_ ? std::error_code() : failure_;
-}
-
-void NodeCache::start(std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  start(Clock::now() + timeout, ec);
-  if (ec) throw std::system_error(ec, "NodeCache " + path());
-}
-
-void NodeCache::close() {
-  watcher_.close();
-  listeners_.clear();
-}
 
 std::optional<NodeData> NodeCache::current() const { return data_; }
 
@@ -37,13 +16,6 @@ bool NodeCache::wait_until(const std::function<bool(const std::optional<NodeData
   std::unique_lock lock(mutex_);
   return changed_.wait_until(lock, deadline, [&] { return pred(data_); });
 }
-
-uint64_t NodeCache::add_listener(Listener listener) {
-  listeners_.emplace(++last_listener_, std::move(listener));
-  return last_listener_;
-}
-
-void NodeCache::remove_listener(uint64_t id) { listeners_.erase(id); }
 
 void NodeCache::handle(const std::vector<WatchNotice>& batch) {
   bool read = false;

@@ -60,7 +60,7 @@ struct PersistentWatcher::Hub : std::enable_shared_from_this<Hub> {
     const auto type = recursive ? wire::WatcherType::persistentRecursive : wire::WatcherType::persistent;
     std::error_code ec = Error::connectionLoss;
     const auto state = client.state();
-    if (state == SessionState::connected || state == SessionState::reconnected) {
+    if (is_connected(state)) {
       client.remove_watches(path, type, false, ec);
     }
     // ZooKeeper 3.8 refuses the persistent watcher types (marshallingError);
@@ -109,7 +109,7 @@ void PersistentWatcher::start(Handler handler) {
   hub_->subscribers.push_back(this);
   listener_ = client_.add_state_listener([this](SessionState s) { push({true, s, {}}); });
   const SessionState now = client_.state();
-  if (now == SessionState::connected || now == SessionState::reconnected) push({true, now, {}});
+  if (is_connected(now)) push({true, now, {}});
   fiber_ = boost::fibers::fiber([this] { run(); });
 }
 

@@ -1,5 +1,7 @@
 #include "corral/recipes/queue.h"
 
+#include "recipes/throwing.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
@@ -29,19 +31,6 @@ bool get_be32(std::string_view& in, uint32_t& v) {
   for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(in[static_cast<std::size_t>(i)]);
   in.remove_prefix(4);
   return true;
-}
-
-std::error_code why_not_connected(Client& client, Clock::time_point deadline) {
-  switch (client.state()) {
-    case SessionState::expired:
-      return Error::sessionExpired;
-    case SessionState::authFailed:
-      return Error::authFailed;
-    case SessionState::closed:
-      return Error::connectionLoss;
-    default:
-      return Clock::now() >= deadline ? Error::operationTimeout : Error::connectionLoss;
-  }
 }
 
 std::vector<std::string> sorted_items(std::vector<std::string> names) {
@@ -107,16 +96,8 @@ QueueBase::~QueueBase() {
 }
 
 bool QueueBase::retry_after(std::error_code& ec, Clock::time_point deadline) {
-  if (ec != Error::connectionLoss) {
-    if (ec == Error::sessionExpired) receipt_exists_ = false;
-    return false;
-  }
-  if (client_.wait_connected(deadline)) {
-    ec.clear();
-    return true;
-  }
-  ec = why_not_connected(client_, deadline);
-  if (ec == Error::sessionExpired) receipt_exists_ = false;
+  if (retry_after_connection_loss(client_, ec, deadline)) return true;
+  if (ec == Error::sessionExpired) receipt_exists_ = false;  // it went with the session
   return false;
 }
 
@@ -177,11 +158,8 @@ std::vector<MultiResult> QueueBase::commit(const std::function<void(Transaction&
       // Did it commit? Our receipt says: it holds the id of our last commit.
       ++lost_replies_;
       while (true) {
-        if (!client_.wait_connected(deadline)) {
-          ec = why_not_connected(client_, deadline);
-          if (ec == Error::sessionExpired) receipt_exists_ = false;
-          return {};
-        }
+        ec = Error::connectionLoss;
+        if (!retry_after(ec, deadline)) return {};
         std::error_code rec;
         client_.sync(path_, rec);
         const auto d = rec ? NodeData{} : client_.get(receipt_path_, {}, rec);
@@ -402,26 +380,18 @@ std::optional<std::string> QueueBase::take(Clock::time_point deadline, std::erro
 }
 
 std::optional<std::string> QueueBase::take(std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  auto item = take(Clock::now() + timeout, ec);
-  if (ec && ec != Error::operationTimeout) throw std::system_error(ec, "take from " + path_);
-  return item;
+  return or_throw_unless_timeout("take from", path_, [&](std::error_code& ec) { return take(Clock::now() + timeout, ec); });
 }
 
 std::string QueueBase::take() {
-  std::error_code ec;
-  auto item = take(Clock::time_point::max(), ec);
-  if (!item) throw std::system_error(ec, "take from " + path_);
-  return std::move(*item);
+  // Without a deadline it returns an item or fails.
+  return *or_throw("take from", path_, [&](std::error_code& ec) { return take(Clock::time_point::max(), ec); });
 }
 
 std::optional<std::string> QueueBase::poll() { return take(std::chrono::milliseconds(0)); }
 
 std::vector<std::string> QueueBase::take_batch(std::size_t max, std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  auto items = take_batch(max, Clock::now() + timeout, ec);
-  if (ec && ec != Error::operationTimeout) throw std::system_error(ec, "take from " + path_);
-  return items;
+  return or_throw_unless_timeout("take from", path_, [&](std::error_code& ec) { return take_batch(max, Clock::now() + timeout, ec); });
 }
 
 std::optional<std::string> QueueBase::peek(std::error_code& ec) {
@@ -458,10 +428,7 @@ std::optional<std::string> QueueBase::peek(std::error_code& ec) {
 }
 
 std::optional<std::string> QueueBase::peek() {
-  std::error_code ec;
-  auto item = peek(ec);
-  if (ec) throw std::system_error(ec, "peek at " + path_);
-  return item;
+  return or_throw("peek at", path_, [&](std::error_code& ec) { return peek(ec); });
 }
 
 std::size_t QueueBase::size(std::error_code& ec) {
@@ -474,10 +441,7 @@ std::size_t QueueBase::size(std::error_code& ec) {
 }
 
 std::size_t QueueBase::size() {
-  std::error_code ec;
-  const auto n = size(ec);
-  if (ec) throw std::system_error(ec, "size of " + path_);
-  return n;
+  return or_throw("size of", path_, [&](std::error_code& ec) { return size(ec); });
 }
 
 // ---- Queue ----------------------------------------------------------------------------
@@ -490,9 +454,7 @@ void Queue::put(std::string_view item, Clock::time_point deadline, std::error_co
 }
 
 void Queue::put(std::string_view item) {
-  std::error_code ec;
-  put(item, Clock::time_point::max(), ec);
-  if (ec) throw std::system_error(ec, "put into " + path());
+  or_throw("put into", path(), [&](std::error_code& ec) { put(item, Clock::time_point::max(), ec); });
 }
 
 void Queue::put_all(const std::vector<std::string>& items, Clock::time_point deadline, std::error_code& ec) {
@@ -500,9 +462,7 @@ void Queue::put_all(const std::vector<std::string>& items, Clock::time_point dea
 }
 
 void Queue::put_all(const std::vector<std::string>& items) {
-  std::error_code ec;
-  put_all(items, Clock::time_point::max(), ec);
-  if (ec) throw std::system_error(ec, "put into " + path());
+  or_throw("put into", path(), [&](std::error_code& ec) { put_all(items, Clock::time_point::max(), ec); });
 }
 
 // ---- PriorityQueue --------------------------------------------------------------------
@@ -515,9 +475,7 @@ void PriorityQueue::put(std::string_view item, int32_t priority, Clock::time_poi
 }
 
 void PriorityQueue::put(std::string_view item, int32_t priority) {
-  std::error_code ec;
-  put(item, priority, Clock::time_point::max(), ec);
-  if (ec) throw std::system_error(ec, "put into " + path());
+  or_throw("put into", path(), [&](std::error_code& ec) { put(item, priority, Clock::time_point::max(), ec); });
 }
 
 void PriorityQueue::put_all(const std::vector<std::string>& items, int32_t priority, Clock::time_point deadline,
@@ -526,9 +484,7 @@ void PriorityQueue::put_all(const std::vector<std::string>& items, int32_t prior
 }
 
 void PriorityQueue::put_all(const std::vector<std::string>& items, int32_t priority) {
-  std::error_code ec;
-  put_all(items, priority, Clock::time_point::max(), ec);
-  if (ec) throw std::system_error(ec, "put into " + path());
+  or_throw("put into", path(), [&](std::error_code& ec) { put_all(items, priority, Clock::time_point::max(), ec); });
 }
 
 }  // namespace corral::recipes

@@ -1,5 +1,7 @@
 #include "corral/recipes/semaphore.h"
 
+#include "recipes/throwing.h"
+
 #include <algorithm>
 
 #include "recipes/signal.h"
@@ -45,10 +47,8 @@ void Lease::release(std::error_code& ec) {
 }
 
 void Lease::release() {
-  std::error_code ec;
-  const std::string path = path_;
-  release(ec);
-  if (ec) throw std::system_error(ec, "return lease " + path);
+  const std::string path = path_;  // release() forgets it
+  or_throw("return lease", path, [&](std::error_code& ec) { release(ec); });
 }
 
 // ---- Semaphore --------------------------------------------------------------
@@ -100,10 +100,7 @@ Lease Semaphore::acquire_one(Clock::time_point deadline, std::error_code& ec) {
     auto signal = std::make_shared<Signal>();
     const auto kids = client.children(leases_path_, Signal::watcher(signal), ec);
     if (ec == Error::connectionLoss) {
-      if (!client.wait_connected(deadline)) {
-        ec = Clock::now() >= deadline ? Error::operationTimeout : Error::sessionExpired;
-        return {};
-      }
+      if (!retry_after_connection_loss(client, ec, deadline)) return {};
       continue;
     }
     if (ec) return {};
@@ -125,17 +122,11 @@ Lease Semaphore::acquire() {
 }
 
 std::vector<Lease> Semaphore::acquire(int count) {
-  std::error_code ec;
-  auto leases = acquire(count, Clock::time_point::max(), ec);
-  if (ec) throw std::system_error(ec, "acquire " + path_);
-  return leases;
+  return or_throw("acquire", path_, [&](std::error_code& ec) { return acquire(count, Clock::time_point::max(), ec); });
 }
 
 std::vector<Lease> Semaphore::try_acquire_until(int count, Clock::time_point deadline) {
-  std::error_code ec;
-  auto leases = acquire(count, deadline, ec);
-  if (ec && ec != Error::operationTimeout) throw std::system_error(ec, "acquire " + path_);
-  return leases;
+  return or_throw_unless_timeout("acquire", path_, [&](std::error_code& ec) { return acquire(count, deadline, ec); });
 }
 
 std::vector<std::string> Semaphore::participants(std::error_code& ec) {
@@ -145,10 +136,7 @@ std::vector<std::string> Semaphore::participants(std::error_code& ec) {
 }
 
 std::vector<std::string> Semaphore::participants() {
-  std::error_code ec;
-  auto out = participants(ec);
-  if (ec) throw std::system_error(ec, "participants of " + path_);
-  return out;
+  return or_throw("participants of", path_, [&](std::error_code& ec) { return participants(ec); });
 }
 
 void Semaphore::on_lost(std::function<void(SessionState)> listener) {

@@ -1,5 +1,7 @@
 #include "corral/recipes/shared_counter.h"
 
+#include "recipes/throwing.h"
+
 #include <vector>
 
 namespace corral::recipes {
@@ -120,9 +122,7 @@ void SharedCounter::start(std::error_code& ec) {
 }
 
 void SharedCounter::start() {
-  std::error_code ec;
-  start(ec);
-  if (ec) throw std::system_error(ec, "start counter " + state_->path);
+  or_throw("start counter", state_->path, [&](std::error_code& ec) { start(ec); });
 }
 
 int32_t SharedCounter::count() const { return state_->current.value; }
@@ -139,10 +139,7 @@ VersionedCount SharedCounter::read(std::error_code& ec) {
 }
 
 VersionedCount SharedCounter::read() {
-  std::error_code ec;
-  auto v = read(ec);
-  if (ec) throw std::system_error(ec, "read counter " + state_->path);
-  return v;
+  return or_throw("read counter", state_->path, [&](std::error_code& ec) { return read(ec); });
 }
 
 void SharedCounter::set(int32_t value, std::error_code& ec) {
@@ -151,9 +148,7 @@ void SharedCounter::set(int32_t value, std::error_code& ec) {
 }
 
 void SharedCounter::set(int32_t value) {
-  std::error_code ec;
-  set(value, ec);
-  if (ec) throw std::system_error(ec, "set counter " + state_->path);
+  or_throw("set counter", state_->path, [&](std::error_code& ec) { set(value, ec); });
 }
 
 bool SharedCounter::try_set(const VersionedCount& previous, int32_t value, std::error_code& ec) {
@@ -172,10 +167,7 @@ bool SharedCounter::try_set(const VersionedCount& previous, int32_t value, std::
 }
 
 bool SharedCounter::try_set(const VersionedCount& previous, int32_t value) {
-  std::error_code ec;
-  const bool done = try_set(previous, value, ec);
-  if (ec) throw std::system_error(ec, "set counter " + state_->path);
-  return done;
+  return or_throw("set counter", state_->path, [&](std::error_code& ec) { return try_set(previous, value, ec); });
 }
 
 int32_t SharedCounter::add(int32_t delta, std::error_code& ec) {
@@ -193,10 +185,7 @@ int32_t SharedCounter::add(int32_t delta, std::error_code& ec) {
 }
 
 int32_t SharedCounter::add(int32_t delta) {
-  std::error_code ec;
-  const int32_t v = add(delta, ec);
-  if (ec) throw std::system_error(ec, "add to counter " + state_->path);
-  return v;
+  return or_throw("add to counter", state_->path, [&](std::error_code& ec) { return add(delta, ec); });
 }
 
 uint64_t SharedCounter::add_listener(Listener listener) {

@@ -38,30 +38,9 @@ std::string_view to_string(TreeEventType type) {
 }
 
 TreeCache::TreeCache(Client& client, std::string root, TreeCacheOptions options)
-    : client_(client), watcher_(client, std::move(root), true), options_(options) {}
+    : WatchedCache(client, std::move(root), true), options_(options) {}
 
 TreeCache::~TreeCache() { close(); }
-
-void TreeCache::start(Clock::time_point deadline, std::error_code& ec) {
-  watcher_.start([this](const std::vector<WatchNotice>& batch) { handle(batch); });
-  std::unique_lock lock(mutex_);
-  if (!changed_.wait_until(lock, deadline, [&] { return initialized_ || failure_; })) {
-    ec = Error::operationTimeout;
-    return;
-  }
-  ec = initialized_ ? std::error_code() : failure_;
-}
-
-void TreeCache::start(std::chrono::milliseconds timeout) {
-  std::error_code ec;
-  start(Clock::now() + timeout, ec);
-  if (ec) throw std::system_error(ec, "TreeCache " + root());
-}
-
-void TreeCache::close() {
-  watcher_.close();
-  listeners_.clear();
-}
 
 std::optional<NodeData> TreeCache::current(std::string_view path) const {
   const auto it = nodes_.find(path);
@@ -99,12 +78,6 @@ bool TreeCache::wait_until(const std::function<bool()>& pred, Clock::time_point 
   return changed_.wait_until(lock, deadline, pred);
 }
 
-uint64_t TreeCache::add_listener(Listener listener) {
-  listeners_.emplace(++last_listener_, std::move(listener));
-  return last_listener_;
-}
-
-void TreeCache::remove_listener(uint64_t id) { listeners_.erase(id); }
 
 int TreeCache::depth(std::string_view path) const {
   if (path == root()) return 0;

@@ -39,6 +39,20 @@ void ensure_path(Client& client, std::string_view path, std::error_code& ec) {
   }
 }
 
+bool retry_after_connection_loss(Client& client, std::error_code& ec, Clock::time_point deadline) {
+  if (ec != Error::connectionLoss) return false;
+  if (client.wait_connected(deadline)) {
+    ec.clear();
+    return true;
+  }
+  ec = why_not_connected(client);
+  return false;
+}
+
+std::error_code why_not_connected(const Client& client) {
+  return has_ended(client.state()) ? end_error(client.state()) : std::error_code(Error::operationTimeout);
+}
+
 std::string new_protected_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const uint64_t hi = (rng() & 0xffffffffffff0fffull) | 0x0000000000004000ull;  // version 4
@@ -82,10 +96,7 @@ std::string protected_create(Client& client, std::string_view parent, std::strin
   for (bool first = true;; first = false) {
     if (!first) {
       // The last try may have created the node: find it by its protected id.
-      if (!client.wait_connected(deadline)) {
-        ec = Clock::now() >= deadline ? Error::operationTimeout : Error::sessionExpired;
-        return {};
-      }
+      if (!retry_after_connection_loss(client, ec, deadline)) return {};
       auto kids = client.children(parent, {}, ec);
       if (ec == Error::connectionLoss) continue;
       if (ec && ec != Error::noNode) return {};

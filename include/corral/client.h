@@ -84,6 +84,13 @@ enum class SessionState {
   authFailed,   // the server refused addauth credentials
 };
 std::string_view to_string(SessionState s);
+// A session usable now: connected, or reconnected after a suspension.
+bool is_connected(SessionState s);
+// A session that will not come back: expired, closed, or refused credentials.
+bool has_ended(SessionState s);
+// What a call sees once the session has ended: sessionExpired, authFailed,
+// connectionLoss (closed); none while it has not.
+std::error_code end_error(SessionState s);
 
 struct ClientOptions {
   std::string connect_string = "127.0.0.1:2181";

@@ -60,7 +60,6 @@ class Barrier {
   const std::string& path() const { return path_; }
 
  private:
-  bool retry_after(std::error_code& ec, Clock::time_point deadline);
 
   Client& client_;
   std::string path_;

@@ -94,7 +94,7 @@ struct ConfigurationOptions {
   // The largest multi publish() sends (estimated request bytes); a change
   // that does not fit is written in steps. ZooKeeper's jute.maxbuffer
   // (1 MiB by default) bounds a request; stay well below it.
-  std::size_t max_multi_bytes = 256 * 1024;
+  std::size_t max_multi_bytes = std::size_t{256} * 1024;
 };
 
 class Configuration {

@@ -136,12 +136,11 @@ class DoubleBarrier {
   enum class Order { members_first, state_first };
   // The members and ready's state, read in one round trip in `order`; a
   // watcher is left on ready (data, or exists when it is absent).
-  View read(Order order, std::error_code& ec, Watcher watcher = {});
+  View read(Order order, std::error_code& ec, const Watcher& watcher = {});
   // Moves ready forward to (kind, round) unless it is already there or past.
   void advance(const State& seen, State::Kind kind, int64_t round, std::error_code& ec);
   void create_our_node(Clock::time_point deadline, std::error_code& ec);
   void remove_our_node(std::error_code& ec);
-  bool retry_after(std::error_code& ec, Clock::time_point deadline);
   bool fail(std::error_code& ec, std::error_code why);
 
   Client& client_;

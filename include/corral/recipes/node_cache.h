@@ -45,61 +45,37 @@
 #include <system_error>
 
 #include "corral/recipes/persistent_watcher.h"
+#include "corral/recipes/watched_cache.h"
 #include "corral/recipes/znodes.h"
 
 namespace corral::recipes {
 
-class NodeCache {
+class NodeCache : public WatchedCache<NodeCache, std::function<void(const std::optional<NodeData>& now)>> {
  public:
   using Listener = std::function<void(const std::optional<NodeData>& now)>;
+  static constexpr std::string_view kind = "NodeCache";
 
   NodeCache(Client& client, std::string path);
   ~NodeCache();
-  NodeCache(const NodeCache&) = delete;
-  NodeCache& operator=(const NodeCache&) = delete;
 
-  // Starts watching and blocks the fiber until the first read is in (ec
-  // clear), the deadline passes (operationTimeout) or the watch is refused
-  // (the server's code, e.g. unimplemented before ZooKeeper 3.6).
-  void start(Clock::time_point deadline, std::error_code& ec);
-  void start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  // Stops watching (removes the watch) and calls no listener afterwards.
-  void close();
+  // start(), close(), initialized(), is_current(), reads() (getData calls
+  // made so far), add_listener(), remove_listener(): see WatchedCache.
 
   // The latest copy: nullopt when the node does not exist (or before start()
   // has read it).
   std::optional<NodeData> current() const;
-  // The first read is done.
-  bool initialized() const { return initialized_; }
-  // Connected, and read since the last reconnect or new session.
-  bool is_current() const { return current_; }
   // Blocks the fiber until `pred(current())` holds (true) or `deadline`.
   bool wait_until(const std::function<bool(const std::optional<NodeData>&)>& pred, Clock::time_point deadline);
 
-  // Listeners run on the cache's fiber; the id removes one again.
-  uint64_t add_listener(Listener listener);
-  void remove_listener(uint64_t id);
-
   const std::string& path() const { return watcher_.path(); }
-  // getData calls made so far (how much a burst of changes cost).
-  uint64_t reads() const { return reads_; }
 
  private:
+  friend class WatchedCache<NodeCache, Listener>;
   void handle(const std::vector<WatchNotice>& batch);
   void refresh();
   void set(std::optional<NodeData> now);
 
-  Client& client_;
-  PersistentWatcher watcher_;
   std::optional<NodeData> data_;
-  bool initialized_ = false;
-  bool current_ = false;
-  std::error_code failure_;
-  uint64_t reads_ = 0;
-  std::map<uint64_t, Listener> listeners_;
-  uint64_t last_listener_ = 0;
-  mutable boost::fibers::mutex mutex_;
-  boost::fibers::condition_variable changed_;
 };
 
 }  // namespace corral::recipes

@@ -62,6 +62,7 @@
 #include <vector>
 
 #include "corral/recipes/persistent_watcher.h"
+#include "corral/recipes/watched_cache.h"
 #include "corral/recipes/znodes.h"
 
 namespace corral::recipes {
@@ -90,22 +91,18 @@ struct TreeEvent {
   NodeData node;     // added/updated: the new copy; removed: the last one
 };
 
-class TreeCache {
+class TreeCache : public WatchedCache<TreeCache, std::function<void(const TreeEvent&)>> {
  public:
   using Listener = std::function<void(const TreeEvent&)>;
+  static constexpr std::string_view kind = "TreeCache";
 
   TreeCache(Client& client, std::string root, TreeCacheOptions options = {});
   ~TreeCache();
-  TreeCache(const TreeCache&) = delete;
-  TreeCache& operator=(const TreeCache&) = delete;
 
-  // Starts watching and blocks the fiber until the first walk is done (ec
-  // clear), the deadline passes (operationTimeout) or the watch is refused
-  // (the server's code, e.g. unimplemented before ZooKeeper 3.6).
-  void start(Clock::time_point deadline, std::error_code& ec);
-  void start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  // Stops watching (removes the watch) and calls no listener afterwards.
-  void close();
+  // start() (blocks until the first walk is done), close(), initialized(),
+  // is_current() (walked since the last reconnect or new session), reads()
+  // (getData + getChildren calls made so far), add_listener(),
+  // remove_listener(): see WatchedCache.
 
   // The cached copy of `path` (nullopt: not in the cache).
   std::optional<NodeData> current(std::string_view path) const;
@@ -114,21 +111,13 @@ class TreeCache {
   // Every cached path, parents before children (children by name).
   std::vector<std::string> paths() const;
   std::size_t size() const { return nodes_.size(); }
-  bool initialized() const { return initialized_; }
-  // Connected, and walked since the last reconnect or new session.
-  bool is_current() const { return current_; }
   // Blocks the fiber until `pred()` holds (checked after each change) or `deadline`.
   bool wait_until(const std::function<bool()>& pred, Clock::time_point deadline);
 
-  // Listeners run on the cache's fiber; the id removes one again.
-  uint64_t add_listener(Listener listener);
-  void remove_listener(uint64_t id);
-
   const std::string& root() const { return watcher_.path(); }
-  // Reads (getData + getChildren) made so far.
-  uint64_t reads() const { return reads_; }
 
  private:
+  friend class WatchedCache<TreeCache, Listener>;
   struct Entry {
     NodeData node;
     std::set<std::string> children;
@@ -148,18 +137,8 @@ class TreeCache {
   void changed();
   void fail(std::error_code ec);
 
-  Client& client_;
-  PersistentWatcher watcher_;
   TreeCacheOptions options_;
   Nodes nodes_;
-  bool initialized_ = false;
-  bool current_ = false;
-  std::error_code failure_;
-  uint64_t reads_ = 0;
-  std::map<uint64_t, Listener> listeners_;
-  uint64_t last_listener_ = 0;
-  boost::fibers::mutex mutex_;
-  boost::fibers::condition_variable changed_;
 };
 
 }  // namespace corral::recipes

@@ -23,6 +23,18 @@ std::string join(std::string_view parent, std::string_view child);
 // deleting (or deletes under us) is made again.
 void ensure_path(Client& client, std::string_view path, std::error_code& ec);
 
+// Why wait_connected() returned false: the session's end (sessionExpired,
+// authFailed; connectionLoss once the client is closed), else the deadline
+// passed (operationTimeout).
+std::error_code why_not_connected(const Client& client);
+
+// After a call failed with connectionLoss: waits (this fiber) for the client
+// to be connected again; true: try the call again. False when it will not be
+// before `deadline`, with `ec` saying why: operationTimeout, or the session's
+// end (sessionExpired, authFailed; connectionLoss once the client is closed).
+// Any other `ec` (or none) is left as it is, and false.
+bool retry_after_connection_loss(Client& client, std::error_code& ec, Clock::time_point deadline);
+
 // A fresh random id in UUID form, as Curator's protected mode uses.
 std::string new_protected_id();
 // "_c_<id>-"
