@@ -66,6 +66,12 @@ std::unique_ptr<Client> ClientTest::connect(Runtime& rt, ClientOptions o) {
   return c;
 }
 
+std::unique_ptr<Client> ClientTest::connect_to(Runtime& rt, const std::string& host_port) {
+  auto o = options();
+  o.connect_string = host_port;
+  return connect(rt, o);
+}
+
 void ClientTest::expire_session(Runtime& rt, const Client& victim) {
   auto o = options();
   o.session_id = victim.session_id();

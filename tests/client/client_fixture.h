@@ -47,6 +47,8 @@ class ClientTest : public ::testing::TestWithParam<ServerKind> {
   // A connected client (connect() with a deadline; fails the test if it cannot).
   std::unique_ptr<Client> connect(Runtime& rt, std::string_view chroot = {});
   std::unique_ptr<Client> connect(Runtime& rt, ClientOptions options);
+  // A connected client of another address (a proxy in front of the server).
+  std::unique_ptr<Client> connect_to(Runtime& rt, const std::string& host_port);
   // Ends `victim`'s session from another connection that resumes it and
   // closes it (Curator's KillSession); the victim must be cut off meanwhile.
   void expire_session(Runtime& rt, const Client& victim);

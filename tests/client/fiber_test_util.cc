@@ -4,6 +4,15 @@
 
 namespace corral::test {
 
+std::unique_ptr<Client> connect_client(Runtime& runtime, const std::string& hosts, milliseconds session_timeout) {
+  ClientOptions o;
+  o.connect_string = hosts;
+  o.session_timeout = session_timeout;
+  auto c = std::make_unique<Client>(runtime, o);
+  c->connect(std::chrono::seconds(30));
+  return c;
+}
+
 std::string_view event_name(wire::EventType type) {
   using wire::EventType;
   switch (type) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,12 @@ class JoiningFiber {
   std::function<void()> stop_;
   boost::fibers::fiber fiber_;
 };
+
+// A client of `hosts` with that session timeout, connected (30 s at most:
+// throws std::system_error if it cannot). For worker processes and ensembles;
+// ClientTest::connect() is the form for the behavioural suites.
+std::unique_ptr<Client> connect_client(Runtime& runtime, const std::string& hosts,
+                                       milliseconds session_timeout = std::chrono::seconds(10));
 
 std::string_view event_name(wire::EventType type);
 std::string_view keeper_state_name(wire::KeeperState state);

@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "corral/asio.h"
+#include "corral/client.h"
+#include "tests/client/fiber_test_util.h"
 
 namespace corral::test {
 
@@ -159,5 +161,11 @@ uint16_t TcpProxy::port() const { return impl_->port(); }
 void TcpProxy::set_refusing(bool refusing) { impl_->set_refusing(refusing); }
 void TcpProxy::drop_all() { impl_->drop_all(); }
 int TcpProxy::forwarded() const { return impl_->forwarded(); }
+
+bool cut_off(TcpProxy& proxy, const Client& client) {
+  proxy.set_refusing(true);
+  proxy.drop_all();
+  return fiber_wait_until([&] { return client.state() == SessionState::suspended; });
+}
 
 }  // namespace corral::test

@@ -11,6 +11,10 @@
 #include <memory>
 #include <string>
 
+namespace corral {
+class Client;
+}  // namespace corral
+
 namespace corral::test {
 
 class TcpProxy {
@@ -37,5 +41,11 @@ class TcpProxy {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Takes `client` (connected through `proxy`) off the network: the proxy
+// refuses it until set_refusing(false). True once the client noticed
+// (suspended), from one of the client's fibers; false if it did not within
+// the default timeout.
+bool cut_off(TcpProxy& proxy, const Client& client);
 
 }  // namespace corral::test

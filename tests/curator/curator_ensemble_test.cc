@@ -5,31 +5,16 @@
 // 3.8 (the same test, the other parameter). Every Curator client re-registers
 // its watches after a reconnect with the Java client's SetWatches, which is
 // where corral-server once cut it off.
-#include <fstream>
-#include <sstream>
 
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/text_file.h"
 #include "tests/support/test_ensemble.h"
 
 namespace corral::test {
 namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::size_t count_lines(const std::string& text, const std::string& line) {
-  std::size_t n = 0;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) n += l == line;
-  return n;
-}
 
 class CuratorEnsembleTest : public ::testing::TestWithParam<ServerKind> {
  protected:

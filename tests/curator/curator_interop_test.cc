@@ -3,25 +3,17 @@
 // election, because Corral uses Curator's znode names and ordering
 // (InterProcessMutex's "_c_<uuid>-lock-<seq>", LeaderLatch's
 // "_c_<uuid>-latch-<seq>"). Against corral-server and Apache ZooKeeper 3.8.
-#include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include "corral/recipes/leader_election.h"
 #include "corral/recipes/lock.h"
 #include "tests/client/client_fixture.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/text_file.h"
 
 namespace corral::test {
 namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class CuratorInteropTest : public ClientTest {
  protected:

@@ -4,30 +4,15 @@
 // the wire from the C client and ours. After a reconnect it re-registers its
 // watches with SetWatches numbered like any other request, and drops the
 // connection if the reply carries another xid.
-#include <fstream>
-#include <sstream>
 
 #include "tests/client/client_fixture.h"
 #include "tests/client/tcp_proxy.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/text_file.h"
 
 namespace corral::test {
 namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::size_t count_lines(const std::string& text, const std::string& line) {
-  std::size_t n = 0;
-  std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) n += l == line;
-  return n;
-}
 
 class JavaClientTest : public ClientTest {
  protected:

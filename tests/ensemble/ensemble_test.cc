@@ -26,18 +26,9 @@
 namespace corral::test {
 namespace {
 
-std::unique_ptr<Client> connect_to(Runtime& rt, const std::string& hosts, milliseconds session_timeout = 10s) {
-  ClientOptions o;
-  o.connect_string = hosts;
-  o.session_timeout = session_timeout;
-  auto c = std::make_unique<Client>(rt, o);
-  c->connect(30s);
-  return c;
-}
-
 // The children of `path` as every server sees it after a sync through it.
 std::vector<std::string> children_on(Runtime& rt, TestEnsemble& e, int node, const std::string& path) {
-  auto c = connect_to(rt, e.host_port(node));
+  auto c = connect_client(rt, e.host_port(node));
   c->sync(path);
   auto kids = c->children(path).names;
   std::sort(kids.begin(), kids.end());
@@ -88,7 +79,7 @@ TEST_F(EnsembleGuarantees, ThreeServersElectOneLeaderAndServeThroughEveryServer)
   run_fibers([&](Runtime& rt) {
     // A write through each server, each visible on every server.
     for (int i = 0; i < 3; ++i) {
-      auto c = connect_to(rt, e().host_port(i));
+      auto c = connect_client(rt, e().host_port(i));
       c->create("/via-" + std::to_string(i), "from " + std::to_string(i));
       c->close();
     }
@@ -107,8 +98,8 @@ TEST_F(EnsembleGuarantees, SyncThenReadOnAnotherServerSeesTheWrite) {
   ASSERT_GE(leader, 0);
   const int a = (leader + 1) % 3, b = (leader + 2) % 3;  // two followers
   run_fibers([&](Runtime& rt) {
-    auto writer = connect_to(rt, e().host_port(a));
-    auto reader = connect_to(rt, e().host_port(b));
+    auto writer = connect_client(rt, e().host_port(a));
+    auto reader = connect_client(rt, e().host_port(b));
     writer->create("/x", "0");
     for (int i = 1; i <= 200; ++i) {
       writer->set("/x", std::to_string(i));
@@ -128,12 +119,12 @@ TEST_F(EnsembleGuarantees, CompareAndSetIncrementsThroughEveryServerCountExactly
   constexpr int per_client = 60;
   std::vector<std::vector<int32_t>> versions(3);
   run_fibers([&](Runtime& rt) {
-    auto setup = connect_to(rt, e().host_port(0));
+    auto setup = connect_client(rt, e().host_port(0));
     setup->create("/counter", "0");
     std::vector<boost::fibers::fiber> fibers;
     for (int i = 0; i < 3; ++i) {
       fibers.emplace_back([&, i] {
-        auto c = connect_to(rt, e().host_port(i));
+        auto c = connect_client(rt, e().host_port(i));
         for (int done = 0; done < per_client;) {
           const auto [data, stat] = c->get("/counter");
           std::error_code ec;
@@ -167,7 +158,7 @@ TEST_F(EnsembleGuarantees, KillingTheLeaderUnderWritesLosesNoAcknowledgedWrite) 
   std::map<int, std::string> acked;  // write number -> created name
   std::chrono::milliseconds failover{0};
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().connect_string(), 20s);
+    auto c = connect_client(rt, e().connect_string(), 20s);
     c->create("/stream", "");
     std::deque<std::pair<int, boost::fibers::future<Result<Created>>>> inflight;
     int next = 0;
@@ -270,7 +261,7 @@ TEST_F(EnsembleGuarantees, WritersPinnedToFollowersGoOnAfterTheLeaderIsKilled) {
     const std::string dir = "/round-" + std::to_string(round);
     std::chrono::steady_clock::time_point killed_at;
     run_fibers([&](Runtime& rt) {
-      auto setup = connect_to(rt, e().host_port(leader));
+      auto setup = connect_client(rt, e().host_port(leader));
       setup->create(dir, "");
       setup->close();
       bool stop = false;
@@ -279,7 +270,7 @@ TEST_F(EnsembleGuarantees, WritersPinnedToFollowersGoOnAfterTheLeaderIsKilled) {
       for (auto& w : writers) {
         fibers.emplace_back(
             [&] {
-              auto c = connect_to(rt, w.hosts, 10s);
+              auto c = connect_client(rt, w.hosts, 10s);
               while (!stop) {
                 std::error_code ec;
                 c->create(dir + "/w-", "", {.mode = CreateMode::persistentSequential}, ec);
@@ -347,15 +338,15 @@ TEST_F(EnsembleGuarantees, AFollowerCatchesUpByDiffAndOneFarBehindBySnapshot) {
   ASSERT_GE(leader, 0);
   const int follower = (leader + 1) % 3;
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().host_port(leader));
+    auto c = connect_client(rt, e().host_port(leader));
     c->create("/base", "");  // the follower's last zxid is then inside the leader's history
-    auto on_follower = connect_to(rt, e().host_port(follower));
+    auto on_follower = connect_client(rt, e().host_port(follower));
     on_follower->sync("/");
     ASSERT_TRUE(on_follower->exists("/base").has_value());
   });
   const auto write_batch = [&](const std::string& dir, int count) {
     run_fibers([&](Runtime& rt) {
-      auto c = connect_to(rt, e().host_port(leader));
+      auto c = connect_client(rt, e().host_port(leader));
       c->create(dir, "");
       std::vector<boost::fibers::future<Result<Created>>> fs;
       for (int i = 0; i < count; ++i) fs.push_back(c->async_create(dir + "/n" + std::to_string(i), "v"));
@@ -367,7 +358,7 @@ TEST_F(EnsembleGuarantees, AFollowerCatchesUpByDiffAndOneFarBehindBySnapshot) {
   write_batch("/diff", 100);
   e().launch_and_wait(follower, 60s);
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().host_port(follower));
+    auto c = connect_client(rt, e().host_port(follower));
     EXPECT_EQ(c->children("/diff").names.size(), 100u);  // no sync: it came up with them
   });
   if (corral()) {
@@ -379,7 +370,7 @@ TEST_F(EnsembleGuarantees, AFollowerCatchesUpByDiffAndOneFarBehindBySnapshot) {
   write_batch("/snap", 1200);  // beyond the leader's 500-txn window
   e().launch_and_wait(follower, 60s);
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().host_port(follower));
+    auto c = connect_client(rt, e().host_port(follower));
     EXPECT_EQ(c->children("/snap").names.size(), 1200u);
     EXPECT_EQ(c->children("/diff").names.size(), 100u);
   });
@@ -399,7 +390,7 @@ TEST_F(EnsembleGuarantees, AFormerLeaderWithAnUncommittedTailIsTruncated) {
   ASSERT_GE(leader, 0);
   const int f1 = (leader + 1) % 3, f2 = (leader + 2) % 3;
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().host_port(leader), 30s);
+    auto c = connect_client(rt, e().host_port(leader), 30s);
     c->create("/committed", "");
     e().pause(f1);
     e().pause(f2);
@@ -419,7 +410,7 @@ TEST_F(EnsembleGuarantees, AFormerLeaderWithAnUncommittedTailIsTruncated) {
   ASSERT_GE(second, 0);
   ASSERT_NE(second, leader);
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().host_port(second));
+    auto c = connect_client(rt, e().host_port(second));
     c->create("/after", "");
   });
   e().launch_and_wait(leader, 60s);
@@ -454,7 +445,7 @@ TEST_F(EnsembleGuarantees, APausedLeaderIsReplacedAndRejoinsAsAFollower) {
       60s))
       << "no new leader while the old one is paused";
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().host_port(second));
+    auto c = connect_client(rt, e().host_port(second));
     c->create("/while-paused", "");
   });
   e().resume(leader);
@@ -492,7 +483,7 @@ TEST_F(EnsembleGuarantees, AServerBehindTheClientRefusesItsSession) {
   const int follower = (leader + 1) % 3;
   int64_t seen = 0;
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().host_port(leader));
+    auto c = connect_client(rt, e().host_port(leader));
     c->create("/x", "");
     seen = c->last_zxid();
   });
@@ -522,7 +513,7 @@ TEST_F(EnsembleGuarantees, FiveServersSurviveTwoCrashesAndStopServingWithoutAQuo
   const int leader = e().wait_for_leader(30s);
   ASSERT_GE(leader, 0);
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().connect_string());
+    auto c = connect_client(rt, e().connect_string());
     c->create("/before", "");
   });
   const int other = (leader + 1) % 5;
@@ -531,7 +522,7 @@ TEST_F(EnsembleGuarantees, FiveServersSurviveTwoCrashesAndStopServingWithoutAQuo
   const int second = e().wait_for_leader(60s);
   ASSERT_GE(second, 0);
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().connect_string());
+    auto c = connect_client(rt, e().connect_string());
     c->create("/with-three", "");
   });
   e().kill9(second);
@@ -543,7 +534,7 @@ TEST_F(EnsembleGuarantees, FiveServersSurviveTwoCrashesAndStopServingWithoutAQuo
   e().launch_and_wait(second, 60s);
   ASSERT_GE(e().wait_for_leader(60s), 0);
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().connect_string());
+    auto c = connect_client(rt, e().connect_string());
     c->sync("/");
     EXPECT_TRUE(c->exists("/before").has_value());
     EXPECT_TRUE(c->exists("/with-three").has_value());
@@ -559,18 +550,18 @@ TEST_F(EnsembleGuarantees, AnEphemeralOfAnExpiredSessionGoesFromEveryServer) {
   ASSERT_GE(leader, 0);
   const int follower = (leader + 1) % 3;
   run_fibers([&](Runtime& rt) {
-    auto owner = connect_to(rt, e().host_port(follower), 1200ms);
+    auto owner = connect_client(rt, e().host_port(follower), 1200ms);
     owner->create("/eph", "", {.mode = CreateMode::ephemeral});
     for (int i = 0; i < 3; ++i) EXPECT_EQ(children_on(rt, e(), i, "/").size(), 2u) << "server " << i;
     // The owner vanishes without closing: its server stops hearing pings.
     e().pause(follower);
-    auto watcher = connect_to(rt, e().host_port(leader));
+    auto watcher = connect_client(rt, e().host_port(leader));
     EXPECT_TRUE(fiber_wait_until([&] { return !watcher->exists("/eph").has_value(); }, 30s))
         << "the leader did not expire the session";
     e().resume(follower);
     EXPECT_TRUE(fiber_wait_until(
         [&] {
-          auto c = connect_to(rt, e().host_port(follower));
+          auto c = connect_client(rt, e().host_port(follower));
           c->sync("/");
           return !c->exists("/eph").has_value();
         },
@@ -593,7 +584,7 @@ TEST_F(EnsembleGuarantees, ObserversServeButNeverVote) {
         << e().four_letter(leader, "mntr");
   }
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().host_port(3));
+    auto c = connect_client(rt, e().host_port(3));
     c->create("/via-observer", "o");
     for (int i = 0; i < 5; ++i) EXPECT_EQ(children_on(rt, e(), i, "/").size(), 2u) << "server " << i;
   });
@@ -601,7 +592,7 @@ TEST_F(EnsembleGuarantees, ObserversServeButNeverVote) {
   const int f = (leader + 1) % 3;
   e().kill9(f);
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().host_port(4));
+    auto c = connect_client(rt, e().host_port(4));
     c->create("/with-two-voters", "");
   });
   // Two voters down: the observers and the last voter stop serving.
@@ -614,7 +605,7 @@ TEST_F(EnsembleGuarantees, ObserversServeButNeverVote) {
   e().wait_serving(f, 60s);
   ASSERT_GE(e().wait_for_leader(60s), 0);
   run_fibers([&](Runtime& rt) {
-    auto c = connect_to(rt, e().host_port(3));
+    auto c = connect_client(rt, e().host_port(3));
     c->sync("/");
     EXPECT_TRUE(c->exists("/with-two-voters").has_value());
   });

@@ -83,9 +83,7 @@ TEST_P(BarrierTest, AWaiterCutOffKeepsWaitingAndSeesTheRemovalAfterTheReconnect)
     bool released = false;
     boost::fibers::fiber w([&] { released = waiter.wait_on_barrier_for(20s); });
     boost::this_fiber::yield();
-    proxy.set_refusing(true);
-    proxy.drop_all();
-    ASSERT_TRUE(fiber_wait_until([&] { return cut->state() == SessionState::suspended; }));
+    ASSERT_TRUE(cut_off(proxy, *cut));
     gate.remove_barrier();
     EXPECT_FALSE(released);
     proxy.set_refusing(false);

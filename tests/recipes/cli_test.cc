@@ -18,26 +18,10 @@
 #include "tests/client/client_fixture.h"
 #include "tests/support/net.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/text_file.h"
 
 namespace corral::test {
 namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t at = 0;
-  while (at < text.size()) {
-    const auto end = text.find('\n', at);
-    out.push_back(text.substr(at, end == std::string::npos ? std::string::npos : end - at));
-    if (end == std::string::npos) break;
-    at = end + 1;
-  }
-  return out;
-}
 
 class CliRecipeTest : public ClientTest {
  protected:

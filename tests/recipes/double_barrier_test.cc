@@ -406,9 +406,7 @@ TEST_P(DoubleBarrierTest, ASuspendedWaiterKeepsWaitingAndPassesAfterTheReconnect
     bool passed = false;
     boost::fibers::fiber fw([&] { passed = w.enter_for(20s); });
     ASSERT_TRUE(fiber_wait_until([&] { return member_count(c, path) == 1; }));
-    proxy.set_refusing(true);
-    proxy.drop_all();
-    ASSERT_TRUE(fiber_wait_until([&] { return cut->state() == SessionState::suspended; }));
+    ASSERT_TRUE(cut_off(proxy, *cut));
     EXPECT_TRUE(a.enter_for(10s));  // a sees both nodes and marks the round entered
     EXPECT_FALSE(passed);
     proxy.set_refusing(false);

@@ -154,9 +154,7 @@ TEST_P(GroupMembershipTest, ChangesWhileAWatcherWasAwayAreSeenAfterItsReconnect)
     goes.join("goes", "1");
     ASSERT_EQ(next(watcher, 2).size(), 2u);
 
-    proxy.set_refusing(true);
-    proxy.drop_all();
-    ASSERT_TRUE(fiber_wait_until([&] { return away->state() == SessionState::suspended; }));
+    ASSERT_TRUE(cut_off(proxy, *away));
     stays.update("2");
     goes.leave();
     comes.join("comes", "1");
@@ -184,9 +182,7 @@ TEST_P(GroupMembershipTest, AnExpiredMemberRejoinsWithItsNextSession) {
     ASSERT_EQ(next(watcher, 1), std::vector<std::string>{"joined m=data"});
     const int64_t old_session = cm->session_id();
 
-    proxy.set_refusing(true);
-    proxy.drop_all();
-    ASSERT_TRUE(fiber_wait_until([&] { return cm->state() == SessionState::suspended; }));
+    ASSERT_TRUE(cut_off(proxy, *cm));
     expire_session(rt, *cm);
     EXPECT_EQ(next(watcher, 1), std::vector<std::string>{"left m=data"});
     proxy.set_refusing(false);

@@ -26,15 +26,6 @@ using recipes::LeaderSelector;
 using recipes::LeadershipChange;
 using recipes::Participant;
 
-std::unique_ptr<Client> worker_client(Runtime& rt, const std::string& hosts, std::chrono::milliseconds session) {
-  ClientOptions o;
-  o.connect_string = hosts;
-  o.session_timeout = session;
-  auto c = std::make_unique<Client>(rt, o);
-  c->connect(default_timeout);
-  return c;
-}
-
 // One term of a leader in a worker: the fence (a znode holding the highest
 // token written) only moves forward, and the term shows in the log as a
 // "start" and an "end" entry written with guarded transactions.
@@ -64,7 +55,7 @@ CORRAL_RECIPE_WORKER(elector) {
     for (int i = 0; i < latches; ++i) {
       fibers.emplace_back([&, i] {
         try {
-          auto c = worker_client(rt, hosts, 10s);
+          auto c = connect_client(rt, hosts, 10s);
           LeaderLatch latch(*c, election, name + "." + std::to_string(i));
           for (int t = 0; t < terms; ++t) {
             if (!latch.campaign(30s)) throw std::runtime_error("campaign timed out");
@@ -88,7 +79,7 @@ CORRAL_RECIPE_WORKER(latch_holder) {
   int rc = 1;
   rt.run([&] {
     try {
-      auto c = worker_client(rt, args.at(0), std::chrono::milliseconds(std::stoi(args.at(3))));
+      auto c = connect_client(rt, args.at(0), std::chrono::milliseconds(std::stoi(args.at(3))));
       LeaderLatch latch(*c, args.at(1), args.at(2));
       if (!latch.campaign(30s)) return;
       std::printf("leading with token %lld\n", static_cast<long long>(latch.token()));

@@ -25,15 +25,6 @@ namespace {
 
 using recipes::Lock;
 
-std::unique_ptr<Client> worker_client(Runtime& rt, const std::string& hosts, milliseconds session) {
-  ClientOptions o;
-  o.connect_string = hosts;
-  o.session_timeout = session;
-  auto c = std::make_unique<Client>(rt, o);
-  c->connect(default_timeout);
-  return c;
-}
-
 // Inside the lock: read the counter, yield a round trip, write it back + 1
 // without a version check. Any overlap of two holders loses an increment.
 void unsafe_increment(Client& c, const std::string& counter) {
@@ -53,7 +44,7 @@ CORRAL_RECIPE_WORKER(lock_contender) {
     for (int i = 0; i < fibers; ++i) {
       running.emplace_back([&] {
         try {
-          auto c = worker_client(rt, hosts, 10s);
+          auto c = connect_client(rt, hosts, 10s);
           Lock lock(*c, path);
           for (int r = 0; r < rounds; ++r) {
             if (!lock.try_lock_for(30s)) throw std::runtime_error("lock timed out");
@@ -77,7 +68,7 @@ CORRAL_RECIPE_WORKER(lock_holder) {
   int rc = 1;
   rt.run([&] {
     try {
-      auto c = worker_client(rt, args.at(0), milliseconds(std::stoi(args.at(2))));
+      auto c = connect_client(rt, args.at(0), milliseconds(std::stoi(args.at(2))));
       Lock lock(*c, args.at(1));
       if (!lock.try_lock_for(30s)) return;
       std::printf("holding %s\n", lock.our_path().c_str());
@@ -93,12 +84,6 @@ CORRAL_RECIPE_WORKER(lock_holder) {
 
 class LockTest : public ClientTest {
  protected:
-
-  std::unique_ptr<Client> connect_to(Runtime& rt, const std::string& host_port) {
-    auto o = options();
-    o.connect_string = host_port;
-    return connect(rt, o);
-  }
 
   std::vector<std::string> nodes(Client& c, const std::string& path) {
     std::error_code ec;
@@ -482,9 +467,7 @@ TEST_P(LockTest, AWaiterCutOffWhileTheHolderLeavesStillGetsTheLock) {
       if (got) waiting.unlock();
     });
     ASSERT_TRUE(fiber_wait_until([&] { return held.participants().size() == 2; }));
-    proxy.set_refusing(true);
-    proxy.drop_all();
-    ASSERT_TRUE(fiber_wait_until([&] { return c1->state() == SessionState::suspended; }));
+    ASSERT_TRUE(cut_off(proxy, *c1));
     held.unlock();
     proxy.set_refusing(false);
     waiter.join();

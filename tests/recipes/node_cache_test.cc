@@ -30,12 +30,6 @@ class NodeCacheTest : public ClientTest {
     o.renew_expired_session = renew;
     return connect(rt, o);
   }
-  // Takes `c` off the network until restore(); returns once it noticed.
-  static void cut(TcpProxy& proxy, Client& c) {
-    proxy.set_refusing(true);
-    proxy.drop_all();
-    ASSERT_TRUE(fiber_wait_until([&] { return c.state() == SessionState::suspended; }));
-  }
 };
 CORRAL_CLIENT_SUITE(NodeCacheTest);
 
@@ -125,7 +119,7 @@ TEST_P(NodeCacheTest, ReReadsWhatChangedWhileTheConnectionWasDown) {
     gone_cache.start();
     ASSERT_TRUE(cache.wait_until(has_data("before"), soon()));
 
-    cut(proxy, *c);
+    ASSERT_TRUE(cut_off(proxy, *c));
     ASSERT_TRUE(fiber_wait_until([&] { return !cache.is_current(); }));
     writer.set(n, "while away");
     writer.remove(gone);
@@ -157,7 +151,7 @@ TEST_P(NodeCacheTest, FollowsIntoANewSessionAfterExpiry) {
     cache.start();
     ASSERT_TRUE(cache.wait_until(has_data("1"), soon()));
 
-    cut(proxy, *c);
+    ASSERT_TRUE(cut_off(proxy, *c));
     expire_session(rt, *c);
     writer.set(n, "2");
     proxy.set_refusing(false);
@@ -231,7 +225,7 @@ TEST_P(NodeCacheTest, StartTimesOutWhileTheClientCannotConnectAndCatchesUpLater)
     ASSERT_TRUE(c);
     const std::string n = at("node");
     writer.create(n, "x");
-    cut(proxy, *c);
+    ASSERT_TRUE(cut_off(proxy, *c));
     NodeCache cache(*c, n);
     std::error_code ec;
     cache.start(Clock::now() + 200ms, ec);

@@ -29,22 +29,13 @@ constexpr int scale = 1;
 using recipes::PriorityQueue;
 using recipes::Queue;
 
-std::unique_ptr<Client> worker_client(Runtime& rt, const std::string& hosts) {
-  ClientOptions o;
-  o.connect_string = hosts;
-  o.session_timeout = std::chrono::seconds(10);
-  auto c = std::make_unique<Client>(rt, o);
-  c->connect(std::chrono::seconds(10));
-  return c;
-}
-
 // args: hosts path first count mode(single|all)
 CORRAL_RECIPE_WORKER(q_producer) {
   Runtime rt;
   int status = 0;
   rt.run([&] {
     try {
-      auto c = worker_client(rt, args.at(0));
+      auto c = connect_client(rt, args.at(0));
       Queue q(*c, args.at(1));
       const int first = std::stoi(args.at(2)), count = std::stoi(args.at(3));
       std::vector<std::string> chunk;
@@ -80,7 +71,7 @@ CORRAL_RECIPE_WORKER(q_consumer) {
     for (int f = 0; f < std::stoi(args.at(2)); ++f) {
       fibers.emplace_back([&, f] {
         try {
-          auto c = worker_client(rt, args.at(0));
+          auto c = connect_client(rt, args.at(0));
           Queue q(*c, args.at(1));
           for (bool stop = false; !stop;) {
             std::vector<std::string> got;
@@ -488,9 +479,7 @@ TEST_P(QueueTest, AnExpiredSessionFailsTheCallAndTheObjectWorksAgain) {
     Queue q(*cut, path), producer(c, path);
     producer.put_all({"a", "b"});
     EXPECT_EQ(q.take(5s), "a");
-    proxy.set_refusing(true);
-    proxy.drop_all();
-    ASSERT_TRUE(fiber_wait_until([&] { return cut->state() == SessionState::suspended; }));
+    ASSERT_TRUE(cut_off(proxy, *cut));
     expire_session(rt, *cut);
     proxy.set_refusing(false);
     std::error_code ec;

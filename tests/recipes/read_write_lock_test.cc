@@ -75,11 +75,6 @@ class ReadWriteLockTest : public ClientTest {
     auto kids = c.children(path, {}, ec);
     return ec ? std::vector<std::string>{} : kids.names;
   }
-  std::unique_ptr<Client> connect_to(Runtime& rt, const std::string& host_port) {
-    auto o = options();
-    o.connect_string = host_port;
-    return connect(rt, o);
-  }
 };
 
 TEST_P(ReadWriteLockTest, WritersExcludeEveryoneAcrossProcesses) {

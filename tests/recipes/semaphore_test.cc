@@ -69,11 +69,6 @@ class SemaphoreTest : public ClientTest {
     return ec ? std::vector<std::string>{} : kids.names;
   }
 
-  std::unique_ptr<Client> connect_to(Runtime& rt, const std::string& host_port) {
-    auto o = options();
-    o.connect_string = host_port;
-    return connect(rt, o);
-  }
 };
 
 TEST_P(SemaphoreTest, NeverMoreThanMaxHoldersAcrossProcessesAndClients) {

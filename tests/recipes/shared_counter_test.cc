@@ -160,17 +160,13 @@ TEST_P(SharedCounterTest, ChangesWhileCutOffOrExpiredAreSeenAfterwards) {
     a.add_listener([&](int32_t n) { heard.push_back(n); });
 
     // Cut off, same session: the re-registered watch reports the change.
-    proxy.set_refusing(true);
-    proxy.drop_all();
-    ASSERT_TRUE(fiber_wait_until([&] { return c1->state() == SessionState::suspended; }));
+    ASSERT_TRUE(cut_off(proxy, *c1));
     b.set(11);
     proxy.set_refusing(false);
     ASSERT_TRUE(fiber_wait_until([&] { return a.count() == 11 && !heard.empty() && heard.back() == 11; }));
 
     // Expired: with the new session it reads the node again and watches it.
-    proxy.set_refusing(true);
-    proxy.drop_all();
-    ASSERT_TRUE(fiber_wait_until([&] { return c1->state() == SessionState::suspended; }));
+    ASSERT_TRUE(cut_off(proxy, *c1));
     expire_session(rt, *c1);
     b.set(42);
     proxy.set_refusing(false);

@@ -99,11 +99,6 @@ class TreeCacheTest : public ClientTest {
     o.renew_expired_session = renew;
     return connect(rt, o);
   }
-  static void cut(TcpProxy& proxy, Client& c) {
-    proxy.set_refusing(true);
-    proxy.drop_all();
-    ASSERT_TRUE(fiber_wait_until([&] { return c.state() == SessionState::suspended; }));
-  }
 };
 CORRAL_CLIENT_SUITE(TreeCacheTest);
 
@@ -261,7 +256,7 @@ TEST_P(TreeCacheTest, ReSyncsWhatChangedWhileTheConnectionWasDown) {
     cache.start();
     rec.events.clear();
 
-    cut(proxy, *c);
+    ASSERT_TRUE(cut_off(proxy, *c));
     ASSERT_TRUE(cache.wait_until([&] { return !cache.is_current(); }, soon()));
     writer.set(r + "/stays", "2");
     writer.remove(r + "/goes/kid");
@@ -294,7 +289,7 @@ TEST_P(TreeCacheTest, FollowsIntoANewSessionAfterExpiry) {
     Recorder rec(cache);
     cache.start();
 
-    cut(proxy, *c);
+    ASSERT_TRUE(cut_off(proxy, *c));
     expire_session(rt, *c);
     writer.set(r + "/a", "2");
     writer.create(r + "/b", "");

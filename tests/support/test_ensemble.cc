@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "tests/support/net.h"
+#include "tests/support/text_file.h"
 
 namespace corral::test {
 
@@ -17,13 +18,6 @@ namespace {
 std::string env_or(const char* name, std::string fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
-}
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 std::string hex(int64_t v) {
