@@ -123,7 +123,7 @@ class DataTree::Index {
   static uint64_t hash(NodeId parent, std::string_view name) {
     // FNV-1a over the name, seeded with the parent, then a 64-bit finalizer.
     uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t{parent} * 0x9e3779b97f4a7c15ull);
-    for (unsigned char c : name) h = (h ^ c) * 0x100000001b3ull;
+    for (const char c : name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;

@@ -24,7 +24,7 @@ std::string framed(const T& rec) {
 // Rewrites the zxid of a framed reply ([length][xid][zxid][err]...).
 void stamp_zxid(std::string& frame, int64_t zxid) {
   if (frame.size() < 16) return;
-  for (int k = 0; k < 8; ++k) frame[8 + k] = static_cast<char>(static_cast<uint64_t>(zxid) >> (56 - 8 * k));
+  for (std::size_t k = 0; k < 8; ++k) frame[8 + k] = static_cast<char>(static_cast<uint64_t>(zxid) >> (56 - 8 * k));
 }
 
 proto::SessionTouch touch_of(int64_t session, int32_t timeout_ms) {

@@ -204,6 +204,7 @@ std::vector<std::pair<std::string, std::vector<WatcherId>>> WatchRegistry::by_pa
     }
   }
   std::vector<std::pair<std::string, std::vector<WatcherId>>> out;
+  out.reserve(merged.size());
   for (auto& [p, ws] : merged) out.emplace_back(p, std::vector<WatcherId>(ws.begin(), ws.end()));
   return out;
 }
@@ -214,6 +215,7 @@ std::vector<std::pair<WatcherId, std::vector<std::string>>> WatchRegistry::by_wa
     for (const auto& [w, ps] : t->by_watcher) merged[w].insert(ps.begin(), ps.end());
   }
   std::vector<std::pair<WatcherId, std::vector<std::string>>> out;
+  out.reserve(merged.size());
   for (auto& [w, ps] : merged) out.emplace_back(w, std::vector<std::string>(ps.begin(), ps.end()));
   return out;
 }

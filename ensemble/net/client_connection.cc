@@ -19,7 +19,7 @@ void ClientConnection::start() { read(); }
 void ClientConnection::read() {
   if (reading_ || closed_ || closing_ || paused_) return;
   reading_ = true;
-  auto space = decoder_.prepare(64 * 1024);
+  auto space = decoder_.prepare(std::size_t{64} * 1024);
   socket_.async_read_some(asio::buffer(space.data(), space.size()),
                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
                             self->reading_ = false;

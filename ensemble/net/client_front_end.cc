@@ -1,11 +1,12 @@
 #include "ensemble/net/client_front_end.h"
 
-#include "ensemble/net/data_store.h"
+#include "ensemble/net/server_log.h"
+#include "ensemble/net/wall_clock.h"
 
 namespace corral::ensemble {
 
 ClientFrontEnd::ClientFrontEnd(asio::io_context& io, const ServerConfig& config, ServerCore& core, Hooks hooks)
-    : io_(io), config_(config), core_(core), hooks_(std::move(hooks)), acceptor_(io) {
+    : config_(config), core_(core), hooks_(std::move(hooks)), acceptor_(io) {
   handler_.on_frame = [this](uint64_t conn, std::string_view frame) { return on_frame(conn, frame); };
   handler_.on_four_letter_word = [this](uint64_t, std::string_view word) { return hooks_.four_letter_word(word); };
   handler_.on_closed = [this](uint64_t conn) { on_closed(conn); };

@@ -51,7 +51,6 @@ class ClientFrontEnd {
   void on_closed(uint64_t conn);
   bool over_outstanding_limit() const;
 
-  asio::io_context& io_;
   const ServerConfig& config_;
   ServerCore& core_;
   Hooks hooks_;

@@ -60,18 +60,6 @@ void write_durably(const std::filesystem::path& path, const std::string& content
 
 }  // namespace
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void log_line(const std::string& line) {
-  const std::time_t t = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
-  std::fprintf(stderr, "%s corral-server: %s\n", stamp, line.c_str());
-}
-
 DataStore::DataStore(asio::io_context& io, const ServerConfig& config, Hooks hooks)
     : io_(io), config_(config), hooks_(std::move(hooks)), child_signal_(io, SIGCHLD), purge_timer_(io) {
   snapshots_ = std::make_unique<storage::FileSnapshotStore>(config_.data_dir);
@@ -106,7 +94,7 @@ void DataStore::open_log() {
   auto txn_log = std::make_unique<storage::FileTxnLog>(config_.data_log_dir, options);
   storage::GroupCommitLog::Callbacks cb;
   cb.on_synced = [this](int64_t zxid) { asio::post(io_, [this, zxid] { hooks_.on_synced(zxid); }); };
-  cb.on_failed = [this](std::exception_ptr e) {
+  cb.on_failed = [this](const std::exception_ptr& e) {
     std::string what = "unknown error";
     try {
       std::rethrow_exception(e);

@@ -46,7 +46,7 @@ class DataStore {
   Recovery load(ServerCore& core, const std::function<void(const proto::Txn&)>& each = {});
 
   // Dropped after stop(): nothing is acknowledged any more.
-  void append(proto::Txn txn) {
+  void append(proto::Txn txn) {  // NOLINT(performance-unnecessary-value-param): moved on to the log's queue
     if (log_) log_->submit(std::move(txn));
   }
 
@@ -96,10 +96,5 @@ class DataStore {
   uint64_t next_snapshot_after_ = 0;
   bool stopped_ = false;
 };
-
-// The wall clock in milliseconds (txn times, session deadlines).
-int64_t wall_ms();
-// One line on stderr with a timestamp.
-void log_line(const std::string& line);
 
 }  // namespace corral::ensemble

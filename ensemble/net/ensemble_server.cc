@@ -7,6 +7,8 @@
 
 #include "ensemble/net/core_config.h"
 #include "ensemble/net/process_view.h"
+#include "ensemble/net/server_log.h"
+#include "ensemble/net/wall_clock.h"
 
 namespace corral::ensemble {
 
@@ -192,7 +194,7 @@ void EnsembleServer::accept_election() {
   });
 }
 
-void EnsembleServer::on_election_link(std::shared_ptr<PeerLink> link) {
+void EnsembleServer::on_election_link(const std::shared_ptr<PeerLink>& link) {
   auto from = std::make_shared<PeerId>(0);
   PeerLink::Handler h;
   std::weak_ptr<PeerLink> weak = link;
@@ -232,14 +234,14 @@ void EnsembleServer::accept_quorum() {
       auto link = std::make_shared<PeerLink>(std::move(socket));
       std::erase_if(accepted_quorum_, [](const std::weak_ptr<PeerLink>& w) { return w.expired(); });
       accepted_quorum_.push_back(link);
-      on_quorum_link(std::move(link));
+      on_quorum_link(link);
     }
     accept_quorum();
   });
 }
 
 // A learner reached us: it says who it is first.
-void EnsembleServer::on_quorum_link(std::shared_ptr<PeerLink> link) {
+void EnsembleServer::on_quorum_link(const std::shared_ptr<PeerLink>& link) {
   auto from = std::make_shared<PeerId>(0);
   std::weak_ptr<PeerLink> weak = link;
   PeerLink::Handler h;

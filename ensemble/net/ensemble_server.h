@@ -45,8 +45,8 @@ class EnsembleServer {
   void send_vote(std::optional<PeerId> to, const proto::Notification& n);
   void accept_election();
   void accept_quorum();
-  void on_election_link(std::shared_ptr<PeerLink> link);
-  void on_quorum_link(std::shared_ptr<PeerLink> link);
+  void on_election_link(const std::shared_ptr<PeerLink>& link);
+  void on_quorum_link(const std::shared_ptr<PeerLink>& link);
   void connect_quorum(PeerId peer);
   void drop_quorum(PeerId peer);
   void drop_all_quorum();

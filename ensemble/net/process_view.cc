@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ensemble/net/wall_clock.h"
+
 namespace corral::ensemble {
 
 namespace {

@@ -7,6 +7,8 @@
 
 #include "ensemble/net/core_config.h"
 #include "ensemble/net/process_view.h"
+#include "ensemble/net/server_log.h"
+#include "ensemble/net/wall_clock.h"
 
 namespace corral::ensemble {
 

@@ -205,7 +205,9 @@ SnapshotSummary read_snapshot(const std::filesystem::path& path,
       }
       ++summary.nodes;
       if (callbacks.on_node) {
-        node.path.swap(*node_msg.mutable_path());
+        // `node` is reused record after record: every field is assigned again
+        // here, whatever the last callee left in it (buffers are recycled).
+        node.path.swap(*node_msg.mutable_path());  // NOLINT(bugprone-use-after-move)
         node.data.swap(*node_msg.mutable_data());
         node.acl.resize(static_cast<std::size_t>(node_msg.acl_size()));
         for (int i = 0; i < node_msg.acl_size(); ++i) {
@@ -232,7 +234,7 @@ SnapshotSummary read_snapshot(const std::filesystem::path& path,
       }
       ++summary.sessions;
       if (callbacks.on_session) {
-        session.id = session_msg.id();
+        session.id = session_msg.id();  // NOLINT(bugprone-use-after-move): reused, as `node` is
         session.timeout_ms = session_msg.timeout_ms();
         session.password.swap(*session_msg.mutable_password());
         callbacks.on_session(std::move(session));
