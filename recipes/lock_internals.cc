@@ -38,15 +38,15 @@ std::string LockInternals::acquire(Clock::time_point deadline, std::string_view 
                          ? protected_create(client_, base_, name_, data, CreateMode::ephemeralSequential, deadline, ec)
                          : protected_create(client_, base_, name_ + sequence, data, CreateMode::ephemeral, deadline, ec);
   if (ec) return {};
-  if (wait_for_turn(ours, deadline, stop, ec)) return ours;
+  if (wait_for_turn(ours, deadline, std::move(stop), ec)) return ours;
   // Timed out or failed: leave the queue so nobody waits behind a ghost.
   std::error_code ignored;
   release(ours, ignored);
   return {};
 }
 
-bool LockInternals::wait_for_turn(const std::string& our_path, Clock::time_point deadline, std::stop_token stop,
-                                  std::error_code& ec) {
+bool LockInternals::wait_for_turn(const std::string& our_path, Clock::time_point deadline,
+                                  const std::stop_token& stop, std::error_code& ec) {
   const std::string our_name = our_path.substr(our_path.rfind('/') + 1);
   // One signal for the whole wait: the predecessor's watch and a stop request both wake it.
   auto signal = std::make_shared<Signal>();

@@ -262,7 +262,7 @@ void TreeCache::remove_subtree(const std::string& path) {
   }
 }
 
-void TreeCache::emit(TreeEvent event) {
+void TreeCache::emit(const TreeEvent& event) {
   std::vector<Listener> listeners;
   for (const auto& [id, l] : listeners_) listeners.push_back(l);
   for (const auto& l : listeners) l(event);

@@ -64,6 +64,7 @@ void runtime_thread(Shared& shared, int thread) {
     }
     {
       std::vector<boost::fibers::fiber> connecting;
+      connecting.reserve(clients.size());
       for (auto& c : clients) {
         connecting.emplace_back([&shared, &c, &o] {
           std::error_code ec;
@@ -118,6 +119,7 @@ RunResult run_workload(const Options& o, Workload& workload, const std::atomic<b
   Shared shared(o, workload);
   shared.stats.resize(static_cast<std::size_t>(o.threads));
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(o.threads));
   for (int t = 0; t < o.threads; ++t) threads.emplace_back(runtime_thread, std::ref(shared), t);
 
   // Connect and set up, bounded by the connect timeout plus a minute of set-up.

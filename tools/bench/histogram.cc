@@ -16,7 +16,7 @@ int LatencyHistogram::index_of(uint64_t ns) {
 uint64_t LatencyHistogram::upper_bound_of(int index) {
   if (index < kSubCount) return static_cast<uint64_t>(index);
   const int shift = (index - kSubCount) / kHalf + 1;
-  const auto sub = static_cast<uint64_t>((index - kSubCount) % kHalf + kHalf);
+  const uint64_t sub = static_cast<uint64_t>((index - kSubCount) % kHalf) + static_cast<uint64_t>(kHalf);
   return ((sub + 1) << shift) - 1;
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "corral/blocking_client.h"
+#include "corral/recipes/znodes.h"
 #include "corral/version.h"
 #include "tools/cli/acl_text.h"
 #include "tools/cli/recipe_commands.h"
@@ -153,7 +154,7 @@ void list_recursive(Client& c, const std::string& path) {
   const auto kids = c.children(path, {}, ec);
   check(ec, path);
   for (const auto& k : kids.names) {
-    const std::string child = path == "/" ? "/" + k : path + "/" + k;
+    const std::string child = corral::recipes::join(path, k);
     out(child + "\n");
     list_recursive(c, child);
   }
@@ -164,7 +165,7 @@ void delete_all(Client& c, const std::string& path) {
   const auto kids = c.children(path, {}, ec);
   if (ec == corral::Error::noNode) return;
   check(ec, path);
-  for (const auto& k : kids.names) delete_all(c, path == "/" ? "/" + k : path + "/" + k);
+  for (const auto& k : kids.names) delete_all(c, corral::recipes::join(path, k));
   if (path == "/") return;
   c.remove(path, -1, ec);
   if (ec != corral::Error::noNode) check(ec, path);

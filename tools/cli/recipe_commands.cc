@@ -19,8 +19,6 @@
 #include "corral/recipes/leader_election.h"
 #include "corral/recipes/lock.h"
 
-extern char** environ;
-
 namespace corral::cli {
 
 namespace {

@@ -82,7 +82,7 @@ class LockInternals {
   Client& client() { return client_; }
 
  private:
-  bool wait_for_turn(const std::string& our_path, Clock::time_point deadline, std::stop_token stop,
+  bool wait_for_turn(const std::string& our_path, Clock::time_point deadline, const std::stop_token& stop,
                      std::error_code& ec);
 
   Client& client_;

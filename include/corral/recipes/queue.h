@@ -95,7 +95,7 @@ struct QueueOptions {
   // put_all: at most this many items, and about this many bytes, per
   // transaction (a transaction must fit in the server's jute.maxbuffer).
   std::size_t max_items_per_transaction = 1000;
-  std::size_t max_bytes_per_transaction = 512 * 1024;
+  std::size_t max_bytes_per_transaction = std::size_t{512} * 1024;
 };
 
 // What Queue and PriorityQueue share: taking, peeking, sizes, the receipt.

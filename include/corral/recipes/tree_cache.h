@@ -133,7 +133,7 @@ class TreeCache : public WatchedCache<TreeCache, std::function<void(const TreeEv
   bool in_scope(std::string_view path) const;
   void add_or_update(const std::string& path, NodeData node);
   void remove_subtree(const std::string& path);
-  void emit(TreeEvent event);
+  void emit(const TreeEvent& event);
   void changed();
   void fail(std::error_code ec);
 

@@ -26,7 +26,7 @@ class FrameDecoder {
 
   // A writable region of at least `min_size` bytes for the next socket read;
   // call commit() with how many bytes were actually read into it.
-  std::span<char> prepare(std::size_t min_size = 16 * 1024);
+  std::span<char> prepare(std::size_t min_size = std::size_t{16} * 1024);
   void commit(std::size_t n) { end_ += n; }
   void append(std::string_view bytes);
 
