@@ -1,16 +1,16 @@
 #include "corral/client.h"
 
+#include <algorithm>
 #include <boost/fiber/condition_variable.hpp>
 #include <boost/fiber/mutex.hpp>
 #include <boost/fiber/operations.hpp>
-#include <algorithm>
 #include <deque>
 #include <map>
 #include <random>
 
 #include "client/connect_string.h"
-#include "corral/asio.h"
 #include "client/runtime/await.h"
+#include "corral/asio.h"
 #include "corral/runtime.h"
 #include "corral/wire/frame.h"
 #include "corral/wire/path.h"
@@ -86,9 +86,9 @@ std::error_code end_error(SessionState s) {
 
 Transaction& Transaction::create(std::string path, std::string data, CreateOptions options) {
   MultiOp op;
-  op.type = options.container                                ? wire::OpCode::createContainer
-            : wire::is_ttl(options.mode)                     ? wire::OpCode::createTTL
-                                                             : wire::OpCode::create2;
+  op.type = options.container            ? wire::OpCode::createContainer
+            : wire::is_ttl(options.mode) ? wire::OpCode::createTTL
+                                         : wire::OpCode::create2;
   op.path = std::move(path);
   op.data = std::move(data);
   op.acl = std::move(options.acl);
@@ -168,9 +168,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   void close() {
     if (state_ == SessionState::closed) return;
     if (connected()) {
-      auto done = call<Empty>(wire::OpCode::closeSession, std::string{}, [](const wire::ReplyHeader&, std::string_view) {
-        return Result<Empty>{};
-      });
+      auto done = call<Empty>(wire::OpCode::closeSession, std::string{},
+                              [](const wire::ReplyHeader&, std::string_view) { return Result<Empty>{}; });
       done.wait_for(std::chrono::milliseconds(std::max<int64_t>(negotiated_ms_, 1000)));
     }
     running_ = false;
@@ -235,7 +234,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
               [promise, decode = std::move(decode)](const wire::ReplyHeader& h, std::string_view body) mutable {
                 promise->set_value(decode(h, body));
               },
-              [promise](std::error_code ec) { promise->set_value(Result<T>{ec, {}}); }};
+              [promise](std::error_code ec) {
+                promise->set_value(Result<T>{ec, {}});
+              }};
     submit(std::move(p), std::move(frame));
     return future;
   }
@@ -474,8 +475,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
         if (!ec && generation == generation_) drop_socket();
       });
       auto space = decoder_.prepare(std::size_t{64} * 1024);
-      auto [ec, n] = runtime::await<error_code, std::size_t>(
-          [&](auto handler) { socket_->async_read_some(asio::buffer(space.data(), space.size()), std::move(handler)); });
+      auto [ec, n] = runtime::await<error_code, std::size_t>([&](auto handler) {
+        socket_->async_read_some(asio::buffer(space.data(), space.size()), std::move(handler));
+      });
       timer.cancel();
       if (ec) return std::nullopt;
       decoder_.commit(n);
@@ -486,13 +488,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   enum class HandshakeOutcome { ok, failed, expired };
 
   HandshakeOutcome handshake(std::chrono::milliseconds timeout) {
-    const wire::ConnectRequest req{0,
-                                   last_zxid_,
-                                   static_cast<int32_t>(options_.session_timeout.count()),
-                                   session_id_,
-                                   password_,
-                                   false,
-                                   true};
+    const wire::ConnectRequest req{
+        0, last_zxid_, static_cast<int32_t>(options_.session_timeout.count()), session_id_, password_, false, true};
     std::string frame(4, '\0');
     {
       wire::JuteWriter w(frame);
@@ -540,9 +537,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       bytes = 0;
     };
     using List = std::vector<std::string> wire::SetWatches2::*;
-    for (List list : {&wire::SetWatches2::dataWatches, &wire::SetWatches2::existWatches,
-                      &wire::SetWatches2::childWatches, &wire::SetWatches2::persistentWatches,
-                      &wire::SetWatches2::persistentRecursiveWatches}) {
+    for (List list :
+         {&wire::SetWatches2::dataWatches, &wire::SetWatches2::existWatches, &wire::SetWatches2::childWatches,
+          &wire::SetWatches2::persistentWatches, &wire::SetWatches2::persistentRecursiveWatches}) {
       for (const auto& p : all.*list) {
         std::string sp = server_path(p);
         bytes += sp.size() + 4;
@@ -599,8 +596,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
         return true;
       }
       case wire::xid::ping:
-      case wire::xid::set_watches:
-        return true;
+      case wire::xid::set_watches: return true;
       case wire::xid::auth: {
         std::shared_ptr<boost::fibers::promise<Result<Empty>>> waiter;
         if (!auth_waiters_.empty()) {
@@ -618,8 +614,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
         if (waiter) waiter->set_value(Result<Empty>{});
         return true;
       }
-      default:
-        break;
+      default: break;
     }
     if (sent_.empty() || sent_.front().xid != h.xid) return false;  // replies come in request order
     Pending p = std::move(sent_.front());
@@ -835,14 +830,17 @@ boost::fibers::future<Result<Created>> Client::async_create(std::string_view pat
   const bool sequential = wire::is_sequential(options.mode);
   if (!path_ok(sequential ? std::string(path) + "1" : std::string(path))) return refused<Created>(Error::badArguments);
   const bool ttl = wire::is_ttl(options.mode);
-  const auto op = options.container ? wire::OpCode::createContainer : ttl ? wire::OpCode::createTTL : wire::OpCode::create2;
+  const auto op = options.container ? wire::OpCode::createContainer
+                  : ttl             ? wire::OpCode::createTTL
+                                    : wire::OpCode::create2;
   const auto flags = static_cast<int32_t>(options.container ? CreateMode::container : options.mode);
   const std::string server_path = impl_->server_path(path);
-  std::string payload = ttl ? Impl::payload_of(wire::CreateTTLRequest{server_path, std::string(data), options.acl,
-                                                                      flags, options.ttl_ms})
-                            : Impl::payload_of(wire::CreateRequest{server_path, std::string(data), options.acl, flags});
+  std::string payload =
+      ttl ? Impl::payload_of(wire::CreateTTLRequest{server_path, std::string(data), options.acl, flags, options.ttl_ms})
+          : Impl::payload_of(wire::CreateRequest{server_path, std::string(data), options.acl, flags});
   auto impl = impl_;
-  return impl_->call<Created>(op, std::move(payload), reply_as<wire::Create2Response>([impl](wire::Create2Response&& resp) {
+  return impl_->call<Created>(op, std::move(payload),
+                              reply_as<wire::Create2Response>([impl](wire::Create2Response&& resp) {
                                 return Created{impl->client_path(resp.path), resp.stat};
                               }));
 }
@@ -860,10 +858,11 @@ Created Client::create(std::string_view path, std::string_view data, const Creat
 boost::fibers::future<Result<Empty>> Client::async_remove(std::string_view path, int32_t version) {
   if (!path_ok(path)) return refused<Empty>(Error::badArguments);
   return impl_->call<Empty>(wire::OpCode::remove,
-                            Impl::payload_of(wire::DeleteRequest{impl_->server_path(path), version}),
-                            bare_reply);
+                            Impl::payload_of(wire::DeleteRequest{impl_->server_path(path), version}), bare_reply);
 }
-void Client::remove(std::string_view path, int32_t version, std::error_code& ec) { take(async_remove(path, version), ec); }
+void Client::remove(std::string_view path, int32_t version, std::error_code& ec) {
+  take(async_remove(path, version), ec);
+}
 void Client::remove(std::string_view path, int32_t version) {
   std::error_code ec;
   remove(path, version, ec);
@@ -947,12 +946,13 @@ boost::fibers::future<Result<Children>> Client::async_children(std::string_view 
   auto impl = impl_;
   const std::string p(path);
   const bool watch = bool(watcher);  // read before `watcher` is moved into the reply handler
-  return impl_->call<Children>(
-      wire::OpCode::getChildren2, Impl::payload_of(wire::GetChildren2Request{impl_->server_path(path), watch}),
-      reply_as<wire::GetChildren2Response>([impl, p, watcher = std::move(watcher)](wire::GetChildren2Response&& resp) mutable {
-        impl->add_watch(WatchKind::child, p, std::move(watcher));
-        return Children{std::move(resp.children), resp.stat};
-      }));
+  return impl_->call<Children>(wire::OpCode::getChildren2,
+                               Impl::payload_of(wire::GetChildren2Request{impl_->server_path(path), watch}),
+                               reply_as<wire::GetChildren2Response>(
+                                   [impl, p, watcher = std::move(watcher)](wire::GetChildren2Response&& resp) mutable {
+                                     impl->add_watch(WatchKind::child, p, std::move(watcher));
+                                     return Children{std::move(resp.children), resp.stat};
+                                   }));
 }
 Children Client::children(std::string_view path, Watcher watcher, std::error_code& ec) {
   return take(async_children(path, std::move(watcher)), ec);
@@ -1002,8 +1002,9 @@ void Client::sync(std::string_view path, std::error_code& ec) {
     ec = Error::badArguments;
     return;
   }
-  take(impl_->call<Empty>(wire::OpCode::sync, Impl::payload_of(wire::SyncRequest{impl_->server_path(path)}), bare_reply),
-       ec);
+  take(
+      impl_->call<Empty>(wire::OpCode::sync, Impl::payload_of(wire::SyncRequest{impl_->server_path(path)}), bare_reply),
+      ec);
 }
 void Client::sync(std::string_view path) {
   std::error_code ec;
@@ -1028,30 +1029,32 @@ boost::fibers::future<Result<std::vector<MultiResult>>> Client::async_multi(cons
     req.ops.push_back(std::move(server_op));
   }
   auto impl = impl_;
-  return impl_->call<std::vector<MultiResult>>(
-      wire::OpCode::multi, Impl::payload_of(req), [impl](const wire::ReplyHeader& h, std::string_view body) {
-        Result<std::vector<MultiResult>> r;
-        if (h.err != 0) {
-          r.error = code_of(h.err);
-          return r;
-        }
-        wire::MultiResponse resp;
-        if (!wire::decode_from(body, resp)) {
-          r.error = Error::marshallingError;
-          return r;
-        }
-        for (auto& res : resp.results) {
-          if (!res.path.empty()) res.path = impl->client_path(res.path);
-          if (res.type == wire::OpCode::error && res.err != 0 && !r.error &&
-              res.err != static_cast<int32_t>(Error::runtimeInconsistency)) {
-            r.error = code_of(res.err);
-          }
-        }
-        r.value = std::move(resp.results);
-        return r;
-      });
+  return impl_->call<std::vector<MultiResult>>(wire::OpCode::multi, Impl::payload_of(req),
+                                               [impl](const wire::ReplyHeader& h, std::string_view body) {
+                                                 Result<std::vector<MultiResult>> r;
+                                                 if (h.err != 0) {
+                                                   r.error = code_of(h.err);
+                                                   return r;
+                                                 }
+                                                 wire::MultiResponse resp;
+                                                 if (!wire::decode_from(body, resp)) {
+                                                   r.error = Error::marshallingError;
+                                                   return r;
+                                                 }
+                                                 for (auto& res : resp.results) {
+                                                   if (!res.path.empty()) res.path = impl->client_path(res.path);
+                                                   if (res.type == wire::OpCode::error && res.err != 0 && !r.error &&
+                                                       res.err != static_cast<int32_t>(Error::runtimeInconsistency)) {
+                                                     r.error = code_of(res.err);
+                                                   }
+                                                 }
+                                                 r.value = std::move(resp.results);
+                                                 return r;
+                                               });
 }
-std::vector<MultiResult> Client::multi(const Transaction& txn, std::error_code& ec) { return take(async_multi(txn), ec); }
+std::vector<MultiResult> Client::multi(const Transaction& txn, std::error_code& ec) {
+  return take(async_multi(txn), ec);
+}
 std::vector<MultiResult> Client::multi(const Transaction& txn) {
   std::error_code ec;
   auto r = multi(txn, ec);
@@ -1061,7 +1064,8 @@ std::vector<MultiResult> Client::multi(const Transaction& txn) {
 std::vector<MultiResult> Client::multi_read(const std::vector<std::string>& get_data_paths,
                                             const std::vector<std::string>& get_children_paths, std::error_code& ec) {
   wire::MultiRequest req;
-  for (const auto& p : get_data_paths) req.ops.push_back(MultiOp{wire::OpCode::getData, impl_->server_path(p), {}, {}, 0, -1, -1});
+  for (const auto& p : get_data_paths)
+    req.ops.push_back(MultiOp{wire::OpCode::getData, impl_->server_path(p), {}, {}, 0, -1, -1});
   for (const auto& p : get_children_paths) {
     req.ops.push_back(MultiOp{wire::OpCode::getChildren, impl_->server_path(p), {}, {}, 0, -1, -1});
   }
@@ -1076,11 +1080,12 @@ AclAndStat Client::get_acl(std::string_view path, std::error_code& ec) {
     ec = Error::badArguments;
     return {};
   }
-  return take(impl_->call<AclAndStat>(wire::OpCode::getACL, Impl::payload_of(wire::GetACLRequest{impl_->server_path(path)}),
-                                      reply_as<wire::GetACLResponse>([](wire::GetACLResponse&& resp) {
-                                        return AclAndStat{std::move(resp.acl), resp.stat};
-                                      })),
-              ec);
+  return take(
+      impl_->call<AclAndStat>(wire::OpCode::getACL, Impl::payload_of(wire::GetACLRequest{impl_->server_path(path)}),
+                              reply_as<wire::GetACLResponse>([](wire::GetACLResponse&& resp) {
+                                return AclAndStat{std::move(resp.acl), resp.stat};
+                              })),
+      ec);
 }
 AclAndStat Client::get_acl(std::string_view path) {
   std::error_code ec;
@@ -1126,9 +1131,9 @@ void Client::add_watch(std::string_view path, wire::AddWatchMode mode, Watcher w
            Impl::payload_of(wire::AddWatchRequest{impl_->server_path(path), static_cast<int32_t>(mode)}),
            [impl, p, mode, watcher = std::move(watcher)](const wire::ReplyHeader& h, std::string_view) mutable {
              if (h.err == 0) {
-               impl->add_watch(mode == wire::AddWatchMode::persistentRecursive ? WatchKind::recursive
-                                                                              : WatchKind::persistent,
-                               p, std::move(watcher));
+               impl->add_watch(
+                   mode == wire::AddWatchMode::persistentRecursive ? WatchKind::recursive : WatchKind::persistent, p,
+                   std::move(watcher));
              }
              return Result<Empty>{code_of(h.err), {}};
            }),
@@ -1151,9 +1156,10 @@ void Client::remove_watches(std::string_view path, wire::WatcherType type, bool 
     return;
   }
   if (!local) {
-    take(impl_->call<Empty>(wire::OpCode::removeWatches,
-                            Impl::payload_of(wire::RemoveWatchesRequest{impl_->server_path(path), static_cast<int32_t>(type)}),
-                            bare_reply),
+    take(impl_->call<Empty>(
+             wire::OpCode::removeWatches,
+             Impl::payload_of(wire::RemoveWatchesRequest{impl_->server_path(path), static_cast<int32_t>(type)}),
+             bare_reply),
          ec);
     if (ec) return;
   }
@@ -1168,8 +1174,9 @@ void Client::remove_watches(std::string_view path, wire::WatcherType type, bool 
 
 std::vector<wire::ClientInfo> Client::who_am_i(std::error_code& ec) {
   return take(impl_->call<std::vector<wire::ClientInfo>>(
-                  wire::OpCode::whoAmI, std::string{},
-                  reply_as<wire::WhoAmIResponse>([](wire::WhoAmIResponse&& resp) { return std::move(resp.clientInfo); })),
+                  wire::OpCode::whoAmI, std::string{}, reply_as<wire::WhoAmIResponse>([](wire::WhoAmIResponse&& resp) {
+                    return std::move(resp.clientInfo);
+                  })),
               ec);
 }
 

@@ -13,9 +13,7 @@ WatchTable::Table& WatchTable::table(WatchKind kind) {
   return data_;
 }
 
-const WatchTable::Table& WatchTable::table(WatchKind kind) const {
-  return const_cast<WatchTable*>(this)->table(kind);
-}
+const WatchTable::Table& WatchTable::table(WatchKind kind) const { return const_cast<WatchTable*>(this)->table(kind); }
 
 void WatchTable::add(WatchKind kind, const std::string& path, Watcher watcher) {
   table(kind)[path].push_back(std::move(watcher));
@@ -48,11 +46,8 @@ std::vector<Watcher> WatchTable::take(const WatchedEvent& e) {
       move_out(exist_, e.path, out);
       move_out(child_, e.path, out);
       break;
-    case EventType::nodeChildrenChanged:
-      move_out(child_, e.path, out);
-      break;
-    default:
-      return out;
+    case EventType::nodeChildrenChanged: move_out(child_, e.path, out); break;
+    default: return out;
   }
   copy_out(persistent_, e.path, out);
   if (e.type != EventType::nodeChildrenChanged) {
@@ -81,17 +76,14 @@ std::vector<Watcher> WatchTable::take_all() {
 bool WatchTable::remove(const std::string& path, wire::WatcherType type) {
   const auto erase = [&](Table& t) { return t.erase(path) > 0; };
   switch (type) {
-    case wire::WatcherType::children:
-      return erase(child_);
+    case wire::WatcherType::children: return erase(child_);
     case wire::WatcherType::data: {
       const bool d = erase(data_);
       const bool e = erase(exist_);
       return d || e;
     }
-    case wire::WatcherType::persistent:
-      return erase(persistent_);
-    case wire::WatcherType::persistentRecursive:
-      return erase(recursive_);
+    case wire::WatcherType::persistent: return erase(persistent_);
+    case wire::WatcherType::persistentRecursive: return erase(recursive_);
     case wire::WatcherType::any: {
       bool any = false;
       for (Table* t : {&data_, &exist_, &child_, &persistent_, &recursive_}) any = erase(*t) || any;
@@ -108,8 +100,7 @@ bool WatchTable::contains(const std::string& path, wire::WatcherType type) const
     case wire::WatcherType::data: return has(data_) || has(exist_);
     case wire::WatcherType::persistent: return has(persistent_);
     case wire::WatcherType::persistentRecursive: return has(recursive_);
-    case wire::WatcherType::any:
-      return has(data_) || has(exist_) || has(child_) || has(persistent_) || has(recursive_);
+    case wire::WatcherType::any: return has(data_) || has(exist_) || has(child_) || has(persistent_) || has(recursive_);
   }
   return false;
 }

@@ -52,11 +52,13 @@ bool Barrier::wait_on_barrier(Clock::time_point deadline, std::error_code& ec) {
 }
 
 void Barrier::set_barrier() {
-  or_throw("set barrier", path_, [&](std::error_code& ec) { set_barrier(Clock::now() + client_.negotiated_timeout(), ec); });
+  or_throw("set barrier", path_,
+           [&](std::error_code& ec) { set_barrier(Clock::now() + client_.negotiated_timeout(), ec); });
 }
 
 void Barrier::remove_barrier() {
-  or_throw("remove barrier", path_, [&](std::error_code& ec) { remove_barrier(Clock::now() + client_.negotiated_timeout(), ec); });
+  or_throw("remove barrier", path_,
+           [&](std::error_code& ec) { remove_barrier(Clock::now() + client_.negotiated_timeout(), ec); });
 }
 
 void Barrier::wait_on_barrier() {
@@ -64,7 +66,8 @@ void Barrier::wait_on_barrier() {
 }
 
 bool Barrier::wait_on_barrier_for(std::chrono::milliseconds timeout) {
-  return or_throw_unless_timeout("wait on barrier", path_, [&](std::error_code& ec) { return wait_on_barrier(Clock::now() + timeout, ec); });
+  return or_throw_unless_timeout("wait on barrier", path_,
+                                 [&](std::error_code& ec) { return wait_on_barrier(Clock::now() + timeout, ec); });
 }
 
 }  // namespace corral::recipes

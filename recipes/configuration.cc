@@ -48,10 +48,7 @@ std::optional<std::string_view> ConfigSnapshot::get(std::string_view key) const 
 }
 
 Configuration::Configuration(Client& client, std::string path, ConfigurationOptions options)
-    : client_(client),
-      path_(std::move(path)),
-      options_(options),
-      watcher_(client, join(path_, ready_name), false) {}
+    : client_(client), path_(std::move(path)), options_(options), watcher_(client, join(path_, ready_name), false) {}
 
 Configuration::~Configuration() { close(); }
 
@@ -331,15 +328,12 @@ void Configuration::handle(const std::vector<WatchNotice>& batch) {
   for (const WatchNotice& n : batch) {
     switch (n.kind) {
       case WatchNotice::Kind::event:
-      case WatchNotice::Kind::reset:
-        read = true;
-        break;
+      case WatchNotice::Kind::reset: read = true; break;
       case WatchNotice::Kind::suspended:
       case WatchNotice::Kind::lost:
         read = false;  // the reset after the next connect reads
         break;
-      case WatchNotice::Kind::failed:
-        break;
+      case WatchNotice::Kind::failed: break;
     }
   }
   if (!read) return;

@@ -380,7 +380,8 @@ void DoubleBarrier::enter() {
 }
 
 bool DoubleBarrier::enter_for(std::chrono::milliseconds timeout) {
-  return or_throw_unless_timeout("enter", path_, [&](std::error_code& ec) { return enter(Clock::now() + timeout, ec); });
+  return or_throw_unless_timeout("enter", path_,
+                                 [&](std::error_code& ec) { return enter(Clock::now() + timeout, ec); });
 }
 
 void DoubleBarrier::leave() {
@@ -388,7 +389,8 @@ void DoubleBarrier::leave() {
 }
 
 bool DoubleBarrier::leave_for(std::chrono::milliseconds timeout) {
-  return or_throw_unless_timeout("leave", path_, [&](std::error_code& ec) { return leave(Clock::now() + timeout, ec); });
+  return or_throw_unless_timeout("leave", path_,
+                                 [&](std::error_code& ec) { return leave(Clock::now() + timeout, ec); });
 }
 
 }  // namespace corral::recipes

@@ -267,7 +267,8 @@ void GroupMembership::join(std::string id, std::string data, Clock::time_point d
 }
 
 void GroupMembership::join(std::string id, std::string data, std::chrono::milliseconds timeout) {
-  or_throw("join", recipes::join(path_, id), [&](std::error_code& ec) { join(id, std::move(data), Clock::now() + timeout, ec); });
+  or_throw("join", recipes::join(path_, id),
+           [&](std::error_code& ec) { join(id, std::move(data), Clock::now() + timeout, ec); });
 }
 
 void GroupMembership::leave(std::error_code& ec) {

@@ -108,9 +108,9 @@ struct Candidacy {
   // Called (on the event fiber) when a watched node of ours is deleted.
   std::function<void(const std::string& node)> on_deleted;
 
-  std::string node;          // our node, "" when none
-  int64_t node_session = 0;  // the session that created it
-  int64_t token = 0;         // its czxid, once we found it first
+  std::string node;            // our node, "" when none
+  int64_t node_session = 0;    // the session that created it
+  int64_t token = 0;           // its czxid, once we found it first
   std::string prefix;          // the protected prefix of a create in progress
   bool create_unsure = false;  // that create's reply was lost
   int64_t create_session = 0;  // the session it was sent in
@@ -245,8 +245,8 @@ struct Candidacy {
   // the session. A node already gone is not an error.
   void withdraw(std::error_code& ec) {
     ec.clear();
-    const auto deadline = Clock::now() + std::max<std::chrono::milliseconds>(client.negotiated_timeout(),
-                                                                             std::chrono::seconds(1));
+    const auto deadline =
+        Clock::now() + std::max<std::chrono::milliseconds>(client.negotiated_timeout(), std::chrono::seconds(1));
     if (create_unsure && client.session_id() == create_session) {
       while (client.wait_connected(deadline)) {
         auto kids = client.children(path, {}, ec);
@@ -383,7 +383,8 @@ bool LeaderLatch::campaign(Clock::time_point deadline, std::error_code& ec) {
 }
 
 bool LeaderLatch::campaign(std::chrono::milliseconds timeout) {
-  return or_throw_unless_timeout("campaign", path_, [&](std::error_code& ec) { return campaign(Clock::now() + timeout, ec); });
+  return or_throw_unless_timeout("campaign", path_,
+                                 [&](std::error_code& ec) { return campaign(Clock::now() + timeout, ec); });
 }
 
 void LeaderLatch::resign(std::error_code& ec) {
@@ -625,7 +626,7 @@ void LeaderObserver::run() {
       const bool armed_now = static_cast<bool>(watcher);
       const auto there = client_.exists(path_, std::move(watcher), ec);
       if (ec && armed_now) s.armed.erase(path_);  // no reply, no watch (see watched_get)
-      if (there && !ec) continue;  // created meanwhile
+      if (there && !ec) continue;                 // created meanwhile
       watching = !ec;
     } else if (!ec) {
       const auto sorted = sorted_by_sequence(std::move(kids.names), node_name_);
@@ -633,12 +634,13 @@ void LeaderObserver::run() {
         const std::string key = path_ + "/";  // armed-set key of the children watch
         if (s.armed.insert(key).second) {
           auto self = shared_;
-          client_.children(path_,
-                           [self, key](const WatchedEvent&) {
-                             self->armed.erase(key);
-                             self->wake.notify();
-                           },
-                           ec);
+          client_.children(
+              path_,
+              [self, key](const WatchedEvent&) {
+                self->armed.erase(key);
+                self->wake.notify();
+              },
+              ec);
           if (ec) s.armed.erase(key);
           if (!ec) continue;  // read again: someone may have joined before the watch was set
         }

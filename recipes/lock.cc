@@ -83,7 +83,8 @@ std::string Lock::our_path() const {
 }
 
 std::vector<std::string> Lock::participants() {
-  return or_throw("participants of", internals_.base_path(), [&](std::error_code& ec) { return internals_.participants(ec); });
+  return or_throw("participants of", internals_.base_path(),
+                  [&](std::error_code& ec) { return internals_.participants(ec); });
 }
 
 void Lock::on_lost(std::function<void(SessionState)> listener) { lost_listeners_.push_back(std::move(listener)); }

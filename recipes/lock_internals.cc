@@ -34,9 +34,9 @@ std::vector<std::string> LockInternals::participants(std::error_code& ec) {
 std::string LockInternals::acquire(Clock::time_point deadline, std::string_view data, std::error_code& ec,
                                    std::stop_token stop) {
   const std::string sequence = sequence_ ? sequence_() : std::string();
-  std::string ours = sequence.empty()
-                         ? protected_create(client_, base_, name_, data, CreateMode::ephemeralSequential, deadline, ec)
-                         : protected_create(client_, base_, name_ + sequence, data, CreateMode::ephemeral, deadline, ec);
+  std::string ours =
+      sequence.empty() ? protected_create(client_, base_, name_, data, CreateMode::ephemeralSequential, deadline, ec)
+                       : protected_create(client_, base_, name_ + sequence, data, CreateMode::ephemeral, deadline, ec);
   if (ec) return {};
   if (wait_for_turn(ours, deadline, std::move(stop), ec)) return ours;
   // Timed out or failed: leave the queue so nobody waits behind a ghost.
@@ -45,8 +45,8 @@ std::string LockInternals::acquire(Clock::time_point deadline, std::string_view 
   return {};
 }
 
-bool LockInternals::wait_for_turn(const std::string& our_path, Clock::time_point deadline,
-                                  const std::stop_token& stop, std::error_code& ec) {
+bool LockInternals::wait_for_turn(const std::string& our_path, Clock::time_point deadline, const std::stop_token& stop,
+                                  std::error_code& ec) {
   const std::string our_name = our_path.substr(our_path.rfind('/') + 1);
   // One signal for the whole wait: the predecessor's watch and a stop request both wake it.
   auto signal = std::make_shared<Signal>();

@@ -25,9 +25,7 @@ void NodeCache::handle(const std::vector<WatchNotice>& batch) {
       case WatchNotice::Kind::event:
         if (n.event.type != wire::EventType::nodeChildrenChanged) read = true;
         break;
-      case WatchNotice::Kind::reset:
-        read = reset = true;
-        break;
+      case WatchNotice::Kind::reset: read = reset = true; break;
       case WatchNotice::Kind::suspended:
       case WatchNotice::Kind::lost:
         // A read now would fail; the reset after the next connect reads.

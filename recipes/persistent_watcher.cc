@@ -23,11 +23,12 @@ struct PersistentWatcher::Hub : std::enable_shared_from_this<Hub> {
     const uint64_t ends_before = session_ends;
     lock.unlock();
     std::weak_ptr<Hub> weak = shared_from_this();
-    client.add_watch(path, recursive ? wire::AddWatchMode::persistentRecursive : wire::AddWatchMode::persistent,
-                     [weak](const WatchedEvent& e) {
-                       if (auto hub = weak.lock()) hub->dispatch(e);
-                     },
-                     ec);
+    client.add_watch(
+        path, recursive ? wire::AddWatchMode::persistentRecursive : wire::AddWatchMode::persistent,
+        [weak](const WatchedEvent& e) {
+          if (auto hub = weak.lock()) hub->dispatch(e);
+        },
+        ec);
     lock.lock();
     installing = false;
     // A session that ended meanwhile took the fresh watch with it.
@@ -177,11 +178,8 @@ void PersistentWatcher::run() {
           break;
         case SessionState::expired:
         case SessionState::closed:
-        case SessionState::authFailed:
-          batch.push_back(WatchNotice{WatchNotice::Kind::lost, {}, item.state, {}});
-          break;
-        case SessionState::connecting:
-          break;
+        case SessionState::authFailed: batch.push_back(WatchNotice{WatchNotice::Kind::lost, {}, item.state, {}}); break;
+        case SessionState::connecting: break;
       }
       if (stopping_) return;
     }

@@ -193,8 +193,8 @@ std::vector<MultiResult> QueueBase::commit(const std::function<void(Transaction&
   }
 }
 
-void QueueBase::put_named(std::string_view name, const std::vector<std::string_view>& items,
-                          Clock::time_point deadline, std::error_code& ec) {
+void QueueBase::put_named(std::string_view name, const std::vector<std::string_view>& items, Clock::time_point deadline,
+                          std::error_code& ec) {
   ec.clear();
   const std::string prefix = join(path_, name);
   CreateOptions sequential;
@@ -380,7 +380,8 @@ std::optional<std::string> QueueBase::take(Clock::time_point deadline, std::erro
 }
 
 std::optional<std::string> QueueBase::take(std::chrono::milliseconds timeout) {
-  return or_throw_unless_timeout("take from", path_, [&](std::error_code& ec) { return take(Clock::now() + timeout, ec); });
+  return or_throw_unless_timeout("take from", path_,
+                                 [&](std::error_code& ec) { return take(Clock::now() + timeout, ec); });
 }
 
 std::string QueueBase::take() {
@@ -391,7 +392,8 @@ std::string QueueBase::take() {
 std::optional<std::string> QueueBase::poll() { return take(std::chrono::milliseconds(0)); }
 
 std::vector<std::string> QueueBase::take_batch(std::size_t max, std::chrono::milliseconds timeout) {
-  return or_throw_unless_timeout("take from", path_, [&](std::error_code& ec) { return take_batch(max, Clock::now() + timeout, ec); });
+  return or_throw_unless_timeout("take from", path_,
+                                 [&](std::error_code& ec) { return take_batch(max, Clock::now() + timeout, ec); });
 }
 
 std::optional<std::string> QueueBase::peek(std::error_code& ec) {

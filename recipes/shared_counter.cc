@@ -11,8 +11,8 @@ struct SharedCounter::State : std::enable_shared_from_this<State> {
   std::string path;
   int32_t seed = 0;
   bool started = false;
-  bool closed = false;  // the SharedCounter is destroyed
-  VersionedCount current;      // advanced by every read and write
+  bool closed = false;          // the SharedCounter is destroyed
+  VersionedCount current;       // advanced by every read and write
   int64_t notified_mzxid = -1;  // the last change listeners heard of
   bool watch_armed = false;
   std::map<uint64_t, Listener> listeners;
@@ -28,17 +28,18 @@ struct SharedCounter::State : std::enable_shared_from_this<State> {
   // value moved since they last heard. On the event fiber, or from start().
   void read_and_watch(std::error_code& ec) {
     std::weak_ptr<State> weak = weak_from_this();
-    const auto node = client->get(path,
-                                  [weak](const WatchedEvent& e) {
-                                    const auto self = weak.lock();
-                                    if (!self) return;
-                                    self->watch_armed = false;
-                                    if (self->closed) return;  // the counter is gone
-                                    if (e.type == wire::EventType::none) return;  // expired: re-armed with the next session
-                                    std::error_code ignored;
-                                    self->read_and_watch(ignored);
-                                  },
-                                  ec);
+    const auto node = client->get(
+        path,
+        [weak](const WatchedEvent& e) {
+          const auto self = weak.lock();
+          if (!self) return;
+          self->watch_armed = false;
+          if (self->closed) return;                     // the counter is gone
+          if (e.type == wire::EventType::none) return;  // expired: re-armed with the next session
+          std::error_code ignored;
+          self->read_and_watch(ignored);
+        },
+        ec);
     if (ec) return;
     watch_armed = true;
     const int32_t value = decode(node.data, ec);
@@ -47,7 +48,7 @@ struct SharedCounter::State : std::enable_shared_from_this<State> {
     if (node.stat.mzxid > notified_mzxid) {
       const bool first = notified_mzxid < 0;
       notified_mzxid = node.stat.mzxid;
-      if (first) return;  // start() reads the starting value; that is no change
+      if (first) return;                // start() reads the starting value; that is no change
       const auto snapshot = listeners;  // a listener may remove itself
       for (const auto& [id, l] : snapshot) l(value);
     }

@@ -78,7 +78,6 @@ bool TreeCache::wait_until(const std::function<bool()>& pred, Clock::time_point 
   return changed_.wait_until(lock, deadline, pred);
 }
 
-
 int TreeCache::depth(std::string_view path) const {
   if (path == root()) return 0;
   const std::string_view below = root() == "/" ? path : path.substr(root().size());
@@ -129,9 +128,7 @@ void TreeCache::handle(const std::vector<WatchNotice>& batch) {
               {},
               {}});
         break;
-      case WatchNotice::Kind::failed:
-        fail(n.error);
-        break;
+      case WatchNotice::Kind::failed: fail(n.error); break;
     }
   }
   if (!events.empty()) apply_events(events);

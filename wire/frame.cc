@@ -7,8 +7,7 @@ namespace corral::wire {
 namespace {
 int32_t read_be32(const char* p) {
   const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return static_cast<int32_t>((uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) |
-                              uint32_t{u[3]});
+  return static_cast<int32_t>((uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) | (uint32_t{u[2]} << 8) | uint32_t{u[3]});
 }
 }  // namespace
 

@@ -6,8 +6,8 @@ namespace corral::wire {
 
 void JuteWriter::i32(int32_t v) {
   const auto u = static_cast<uint32_t>(v);
-  const char b[4] = {static_cast<char>(u >> 24), static_cast<char>(u >> 16),
-                     static_cast<char>(u >> 8), static_cast<char>(u)};
+  const char b[4] = {static_cast<char>(u >> 24), static_cast<char>(u >> 16), static_cast<char>(u >> 8),
+                     static_cast<char>(u)};
   out_.append(b, 4);
 }
 
@@ -41,8 +41,7 @@ int32_t JuteReader::i32() {
   if (!take(4)) return 0;
   const auto* p = reinterpret_cast<const unsigned char*>(in_.data() + pos_);
   pos_ += 4;
-  return static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
-                              (uint32_t{p[2]} << 8) | uint32_t{p[3]});
+  return static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]});
 }
 
 int64_t JuteReader::i64() {

@@ -38,8 +38,7 @@ int32_t next_code_point(std::string_view s, std::size_t& i) {
 }
 
 bool refused_code_point(int32_t c) {
-  return c < 0 || (c > 0 && c <= 0x1f) || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xf8ff) ||
-         c >= 0xfff0;
+  return c < 0 || (c > 0 && c <= 0x1f) || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xf8ff) || c >= 0xfff0;
 }
 
 }  // namespace

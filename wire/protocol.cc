@@ -19,17 +19,11 @@ bool is_sequential(CreateMode m) {
          m == CreateMode::persistentSequentialWithTtl;
 }
 
-bool is_ephemeral(CreateMode m) {
-  return m == CreateMode::ephemeral || m == CreateMode::ephemeralSequential;
-}
+bool is_ephemeral(CreateMode m) { return m == CreateMode::ephemeral || m == CreateMode::ephemeralSequential; }
 
-bool is_ttl(CreateMode m) {
-  return m == CreateMode::persistentWithTtl || m == CreateMode::persistentSequentialWithTtl;
-}
+bool is_ttl(CreateMode m) { return m == CreateMode::persistentWithTtl || m == CreateMode::persistentSequentialWithTtl; }
 
-int64_t ttl_owner(int64_t ttl_ms) {
-  return static_cast<int64_t>(extended_mask | static_cast<uint64_t>(ttl_ms));
-}
+int64_t ttl_owner(int64_t ttl_ms) { return static_cast<int64_t>(extended_mask | static_cast<uint64_t>(ttl_ms)); }
 
 bool is_ttl_owner(int64_t owner) {
   const auto u = static_cast<uint64_t>(owner);

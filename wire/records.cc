@@ -28,25 +28,14 @@ void encode(JuteWriter& w, const MultiRequest& r) {
     switch (op.type) {
       case OpCode::create:
       case OpCode::create2:
-      case OpCode::createContainer:
-        encode(w, CreateRequest{op.path, op.data, op.acl, op.flags});
-        break;
-      case OpCode::createTTL:
-        encode(w, CreateTTLRequest{op.path, op.data, op.acl, op.flags, op.ttl});
-        break;
+      case OpCode::createContainer: encode(w, CreateRequest{op.path, op.data, op.acl, op.flags}); break;
+      case OpCode::createTTL: encode(w, CreateTTLRequest{op.path, op.data, op.acl, op.flags, op.ttl}); break;
       case OpCode::remove:
-      case OpCode::check:
-        encode(w, PathVersionRequest{op.path, op.version});
-        break;
-      case OpCode::setData:
-        encode(w, SetDataRequest{op.path, op.data, op.version});
-        break;
+      case OpCode::check: encode(w, PathVersionRequest{op.path, op.version}); break;
+      case OpCode::setData: encode(w, SetDataRequest{op.path, op.data, op.version}); break;
       case OpCode::getData:
-      case OpCode::getChildren:
-        encode(w, PathWatchRequest{op.path, false});
-        break;
-      default:
-        break;  // not an op a multi can hold; the peer will refuse it
+      case OpCode::getChildren: encode(w, PathWatchRequest{op.path, false}); break;
+      default: break;  // not an op a multi can hold; the peer will refuse it
     }
   }
   encode(w, MultiHeader{-1, true, -1});
@@ -117,26 +106,18 @@ void encode(JuteWriter& w, const MultiResponse& r) {
   for (const auto& res : r.results) {
     encode(w, MultiHeader{static_cast<int32_t>(res.type), false, res.type == OpCode::error ? res.err : 0});
     switch (res.type) {
-      case OpCode::create:
-        w.bytes(res.path);
-        break;
+      case OpCode::create: w.bytes(res.path); break;
       case OpCode::create2:
         w.bytes(res.path);
         encode(w, res.stat);
         break;
-      case OpCode::setData:
-        encode(w, res.stat);
-        break;
+      case OpCode::setData: encode(w, res.stat); break;
       case OpCode::getData:
         w.bytes(res.data);
         encode(w, res.stat);
         break;
-      case OpCode::getChildren:
-        encode(w, res.children);
-        break;
-      case OpCode::error:
-        w.i32(res.err);
-        break;
+      case OpCode::getChildren: encode(w, res.children); break;
+      case OpCode::error: w.i32(res.err); break;
       default:  // delete, check: no body
         break;
     }
@@ -152,32 +133,21 @@ void decode(JuteReader& r, MultiResponse& rec) {
     MultiResult res;
     res.type = static_cast<OpCode>(h.type);
     switch (res.type) {
-      case OpCode::create:
-        res.path = r.bytes();
-        break;
+      case OpCode::create: res.path = r.bytes(); break;
       case OpCode::create2:
         res.path = r.bytes();
         decode(r, res.stat);
         break;
-      case OpCode::setData:
-        decode(r, res.stat);
-        break;
+      case OpCode::setData: decode(r, res.stat); break;
       case OpCode::getData:
         res.data = r.bytes();
         decode(r, res.stat);
         break;
-      case OpCode::getChildren:
-        decode(r, res.children);
-        break;
-      case OpCode::error:
-        res.err = r.i32();
-        break;
+      case OpCode::getChildren: decode(r, res.children); break;
+      case OpCode::error: res.err = r.i32(); break;
       case OpCode::remove:
-      case OpCode::check:
-        break;
-      default:
-        r.fail();
-        return;
+      case OpCode::check: break;
+      default: r.fail(); return;
     }
     rec.results.push_back(std::move(res));
     decode(r, h);

@@ -28,8 +28,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -104,7 +104,8 @@ class Connection {
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return false;
     const int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::string body = wire::encode_to_string(wire::ConnectRequest{0, 0, timeout_ms, 0, std::string(16, '\0'), false, true});
+    std::string body =
+        wire::encode_to_string(wire::ConnectRequest{0, 0, timeout_ms, 0, std::string(16, '\0'), false, true});
     wire::append_frame(out_, body);
     if (!flush_all()) return false;
     std::string_view frame;
@@ -207,14 +208,14 @@ class Connection {
 
 std::string node_path(int64_t j, int64_t parents) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "/bench/p%lld/n%07lld", static_cast<long long>(j % parents), static_cast<long long>(j));
+  std::snprintf(buf, sizeof buf, "/bench/p%lld/n%07lld", static_cast<long long>(j % parents),
+                static_cast<long long>(j));
   return buf;
 }
 
 // One request and its reply, for setup.
 wire::ReplyHeader call_create(Connection& c, int32_t xid, const std::string& path, const std::string& data) {
-  c.queue(xid, wire::OpCode::create,
-          wire::CreateRequest{path, data, {{wire::perms::all, {"world", "anyone"}}}, 0});
+  c.queue(xid, wire::OpCode::create, wire::CreateRequest{path, data, {{wire::perms::all, {"world", "anyone"}}}, 0});
   if (!c.flush_all()) die("connection lost");
   std::string_view frame;
   if (!c.read_frame(frame, Clock::now() + std::chrono::seconds(60))) die("no reply to create " + path);

@@ -29,9 +29,7 @@ wire::Stat typical_stat() {
   return wire::Stat{0x100000123, 0x100000456, 1'700'000'000'123, 1'700'000'000'456, 3, 0, 0, 0, 100, 0, 0x100000123};
 }
 
-wire::CreateRequest typical_create() {
-  return wire::CreateRequest{kPath, payload(100), open_acl(), 0};
-}
+wire::CreateRequest typical_create() { return wire::CreateRequest{kPath, payload(100), open_acl(), 0}; }
 
 wire::MultiRequest ten_op_multi() {
   // The mix a recipe sends: creates, a version check, data updates, deletes.
@@ -298,7 +296,8 @@ void BM_Codec_FrameSplit(benchmark::State& state) {
   std::string stream;
   std::string body;
   for (int i = 0; i < frames; ++i) {
-    encode_request(body, i + 1, OpCode::getData, wire::GetDataRequest{node_path(i % 10, static_cast<uint32_t>(i)), false});
+    encode_request(body, i + 1, OpCode::getData,
+                   wire::GetDataRequest{node_path(i % 10, static_cast<uint32_t>(i)), false});
     wire::append_frame(stream, body);
   }
   wire::FrameDecoder decoder;

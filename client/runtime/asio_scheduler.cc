@@ -2,8 +2,7 @@
 
 namespace corral::runtime {
 
-AsioScheduler::AsioScheduler(asio::io_context& io)
-    : io_(io), keep_running_(asio::make_work_guard(io)), timer_(io) {}
+AsioScheduler::AsioScheduler(asio::io_context& io) : io_(io), keep_running_(asio::make_work_guard(io)), timer_(io) {}
 
 AsioScheduler::~AsioScheduler() = default;
 

@@ -35,9 +35,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 // Appends `c`, with a control character written as an escape so a message
 // stays one printable line.
@@ -146,10 +144,14 @@ std::optional<std::int64_t> parse_interval_ms(std::string_view s) {
       digits = s.substr(0, s.size() - 2);
     } else {
       switch (last) {
-        case 's': case 'S': unit = 1000; break;
-        case 'm': case 'M': unit = 60'000; break;
-        case 'h': case 'H': unit = 3'600'000; break;
-        case 'd': case 'D': unit = 86'400'000; break;
+        case 's':
+        case 'S': unit = 1000; break;
+        case 'm':
+        case 'M': unit = 60'000; break;
+        case 'h':
+        case 'H': unit = 3'600'000; break;
+        case 'd':
+        case 'D': unit = 86'400'000; break;
         default: return std::nullopt;
       }
       digits = s.substr(0, s.size() - 1);
@@ -158,8 +160,7 @@ std::optional<std::int64_t> parse_interval_ms(std::string_view s) {
   auto n = parse_int64(digits);
   if (!n) return std::nullopt;
   // Keep well inside int64 after multiplying (about 290 million years of hours).
-  if (*n > std::numeric_limits<std::int64_t>::max() / unit ||
-      *n < std::numeric_limits<std::int64_t>::min() / unit) {
+  if (*n > std::numeric_limits<std::int64_t>::max() / unit || *n < std::numeric_limits<std::int64_t>::min() / unit) {
     return std::nullopt;
   }
   return *n * unit;
@@ -168,16 +169,14 @@ std::optional<std::int64_t> parse_interval_ms(std::string_view s) {
 bool is_base64(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/' || c == '=';
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
     if (!ok) return false;
   }
   return true;
 }
 
-bool is_wildcard_host(std::string_view host) {
-  return host == "0.0.0.0" || host == "::" || host == "0:0:0:0:0:0:0:0";
-}
+bool is_wildcard_host(std::string_view host) { return host == "0.0.0.0" || host == "::" || host == "0:0:0:0:0:0:0:0"; }
 
 // ---------------------------------------------------------------------------
 // Key names
@@ -231,22 +230,53 @@ constexpr KeyName known_keys[] = {
 
 // ZooKeeper options Corral does not implement: warned about, then ignored.
 constexpr std::string_view unsupported_keys[] = {
-    "secureClientPort", "secureClientPortAddress", "observerMasterPort",
-    "clientPortListenBacklog", "connectToLearnerMasterLimit", "localSessionsEnabled",
-    "localSessionsUpgradingEnabled", "syncEnabled", "reconfigEnabled", "sslQuorum",
-    "portUnification", "sslQuorumReloadCertFiles", "quorum.cnxn.threads.size", "oraclePath",
-    "skipACL", "serverCnxnFactory", "maxCnxns", "leaderServes", "cnxTimeout",
-    "electionPortBindRetry", "fsync.warningthresholdms", "txnLogSizeLimitInKb",
-    "snapSizeLimitInKb", "commitLogCount", "maxResponseCacheSize", "maxGetChildrenResponseCacheSize",
-    "digest.enabled", "closeSessionTxn.enabled", "audit.enable", "snapshot.trust.empty",
-    "learner.asyncSending", "learner.closeSocketAsync", "leader.closeSocketAsync",
-    "flushDelay", "maxWriteQueuePollTime", "maxBatchSize", "requestThrottleLimit",
-    "requestThrottleStallTime", "requestThrottleDropStale", "connection_throttle_tokens",
-    "enforceQuota", "emulate353TTLNodes", "ssl.quorum.hostnameVerification",
+    "secureClientPort",
+    "secureClientPortAddress",
+    "observerMasterPort",
+    "clientPortListenBacklog",
+    "connectToLearnerMasterLimit",
+    "localSessionsEnabled",
+    "localSessionsUpgradingEnabled",
+    "syncEnabled",
+    "reconfigEnabled",
+    "sslQuorum",
+    "portUnification",
+    "sslQuorumReloadCertFiles",
+    "quorum.cnxn.threads.size",
+    "oraclePath",
+    "skipACL",
+    "serverCnxnFactory",
+    "maxCnxns",
+    "leaderServes",
+    "cnxTimeout",
+    "electionPortBindRetry",
+    "fsync.warningthresholdms",
+    "txnLogSizeLimitInKb",
+    "snapSizeLimitInKb",
+    "commitLogCount",
+    "maxResponseCacheSize",
+    "maxGetChildrenResponseCacheSize",
+    "digest.enabled",
+    "closeSessionTxn.enabled",
+    "audit.enable",
+    "snapshot.trust.empty",
+    "learner.asyncSending",
+    "learner.closeSocketAsync",
+    "leader.closeSocketAsync",
+    "flushDelay",
+    "maxWriteQueuePollTime",
+    "maxBatchSize",
+    "requestThrottleLimit",
+    "requestThrottleStallTime",
+    "requestThrottleDropStale",
+    "connection_throttle_tokens",
+    "enforceQuota",
+    "emulate353TTLNodes",
+    "ssl.quorum.hostnameVerification",
 };
 constexpr std::string_view unsupported_prefixes[] = {
-    "metricsProvider.", "multiAddress.", "quorum.auth.", "jvm.pause.", "admin.", "ssl.",
-    "authProvider.", "zookeeper.ssl.", "netty.", "sasl.", "kerberos.", "secure",
+    "metricsProvider.", "multiAddress.",  "quorum.auth.", "jvm.pause.", "admin.",    "ssl.",
+    "authProvider.",    "zookeeper.ssl.", "netty.",       "sasl.",      "kerberos.", "secure",
 };
 
 std::optional<std::string_view> canonical_key(std::string_view key) {
@@ -271,7 +301,7 @@ bool is_unsupported_key(std::string_view key) {
 // The parser
 
 struct Entry {
-  std::string key;  // trimmed, as written
+  std::string key;    // trimmed, as written
   std::string value;  // trimmed
   int line = 0;
 };
@@ -283,8 +313,7 @@ struct Failure {
 
 class Parser {
  public:
-  Parser(std::string_view source, const MyIdReader& read_myid)
-      : source_(source), read_myid_(read_myid) {}
+  Parser(std::string_view source, const MyIdReader& read_myid) : source_(source), read_myid_(read_myid) {}
 
   ConfigResult run(std::string_view text) {
     ConfigResult result;
@@ -310,9 +339,7 @@ class Parser {
     if (line > 0) out += ":" + std::to_string(line);
     return out + ": ";
   }
-  [[noreturn]] void fail(int line, const std::string& message) const {
-    throw Failure{at(line) + message};
-  }
+  [[noreturn]] void fail(int line, const std::string& message) const { throw Failure{at(line) + message}; }
   void warn(int line, const std::string& message) { warnings_.emplace_back(line, at(line) + message); }
 
   // -- phase 1: read every entry --------------------------------------------
@@ -409,8 +436,8 @@ class Parser {
     } else if (*key == "autopurge.purgeInterval") {
       auto ms = parse_interval_ms(v);
       if (!ms) {
-        fail(e.line, e.key + " must be a whole number of hours, or a number with a ms, s, m, h or d suffix, got " +
-                         quote(v));
+        fail(e.line,
+             e.key + " must be a whole number of hours, or a number with a ms, s, m, h or d suffix, got " + quote(v));
       }
       if (*ms < 0) {
         warn(e.line, "autopurge.purgeInterval is negative; the purge task is off");
@@ -423,7 +450,8 @@ class Parser {
       cfg_.jute_max_buffer = int_in(e, 1, INT_MAX, "a positive integer (bytes)", true);
     } else if (*key == "DigestAuthenticationProvider.superDigest") {
       std::size_t colon = v.find(':');
-      if (!v.empty() && (colon == std::string::npos || colon == 0 || !is_base64(std::string_view(v).substr(colon + 1)))) {
+      if (!v.empty() &&
+          (colon == std::string::npos || colon == 0 || !is_base64(std::string_view(v).substr(colon + 1)))) {
         // The value is a password hash: keep it out of the message.
         fail(e.line, e.key + " must have the form user:base64digest (as printed by DigestAuthenticationProvider)");
       }
@@ -445,14 +473,16 @@ class Parser {
     } else if (*key == "forceSync") {
       cfg_.force_sync = bool_of(e);
       if (!cfg_.force_sync) {
-        warn(e.line, "WARNING: forceSync is off: the transaction log is not fsynced, so acknowledged "
-                     "writes can be lost on power failure or an OS crash");
+        warn(e.line,
+             "WARNING: forceSync is off: the transaction log is not fsynced, so acknowledged "
+             "writes can be lost on power failure or an OS crash");
       }
     } else if (*key == "standaloneEnabled") {
       cfg_.standalone_enabled = bool_of(e);
     } else if (*key == "electionAlg") {
       int n = int_in(e, INT_MIN, INT_MAX, "an integer");
-      if (n != 3) fail(e.line, "electionAlg " + std::to_string(n) + " is not supported; only 3 (fast leader election) is");
+      if (n != 3)
+        fail(e.line, "electionAlg " + std::to_string(n) + " is not supported; only 3 (fast leader election) is");
       cfg_.election_alg = n;
     } else if (*key == "quorumListenOnAllIPs") {
       cfg_.quorum_listen_on_all_ips = bool_of(e);
@@ -513,8 +543,10 @@ class Parser {
     if (!id || *id < 1 || *id > 254) {
       fail(e.line, "server id in '" + e.key + "' must be an integer 1..254 (the top byte of session ids)");
     }
-    const std::string form = name + " must look like host:quorumPort:electionPort[:participant|observer]"
-                                    "[;[clientHost:]clientPort], got " + quote(e.value);
+    const std::string form = name +
+                             " must look like host:quorumPort:electionPort[:participant|observer]"
+                             "[;[clientHost:]clientPort], got " +
+                             quote(e.value);
 
     Peer p;
     p.id = static_cast<std::uint32_t>(*id);
@@ -546,8 +578,8 @@ class Parser {
       }
     }
     if (p.quorum.port == p.election.port) {
-      fail(e.line, name + ": the quorum and election ports must differ (both are " +
-                       std::to_string(p.quorum.port) + ")");
+      fail(e.line,
+           name + ": the quorum and election ports must differ (both are " + std::to_string(p.quorum.port) + ")");
     }
 
     if (sections.size() >= 2 && !trim(sections[1]).empty()) {
@@ -676,20 +708,21 @@ class Parser {
 
     if (peers.empty()) {
       if (!cfg_.standalone_enabled) {
-        fail(line_of("standaloneEnabled"), "standaloneEnabled is false, so at least one server.N participant is required");
+        fail(line_of("standaloneEnabled"),
+             "standaloneEnabled is false, so at least one server.N participant is required");
       }
       return;
     }
     const std::size_t voters = cfg_.voting_members().size();
     const std::size_t observers = peers.size() - voters;
     if (voters == 0) {
-      fail(0, "at least one server.N line must be a participant; all " + std::to_string(observers) +
-                  " are observers");
+      fail(0, "at least one server.N line must be a participant; all " + std::to_string(observers) + " are observers");
     }
     if (voters == 1 && cfg_.standalone_enabled) {
       if (observers > 0) {
-        fail(0, "observers need a quorum, but only one server.N line is a participant "
-                "(set standaloneEnabled=false to run a one-member quorum)");
+        fail(0,
+             "observers need a quorum, but only one server.N line is a participant "
+             "(set standaloneEnabled=false to run a one-member quorum)");
       }
       warn(peers.front().line, "only one server.N line: running standalone");
       return;
@@ -722,8 +755,8 @@ class Parser {
       throw Failure{path + ": myid must hold this server's id, one of " + join_ids(ids) + ", got " + quote(text)};
     }
     if (!cfg_.peer(static_cast<std::uint32_t>(*id))) {
-      throw Failure{path + ": myid is " + std::to_string(*id) + " but " + std::string(source_) +
-                    " has no server." + std::to_string(*id) + " line (servers: " + join_ids(ids) + ")"};
+      throw Failure{path + ": myid is " + std::to_string(*id) + " but " + std::string(source_) + " has no server." +
+                    std::to_string(*id) + " line (servers: " + join_ids(ids) + ")"};
     }
     cfg_.my_id = static_cast<std::uint32_t>(*id);
   }
@@ -735,8 +768,8 @@ class Parser {
 
     if (me && me->client) {
       if (from_keys) {
-        bool conflict = is_wildcard_host(from_keys->host) ? from_keys->port != me->client->port
-                                                          : !(*from_keys == *me->client);
+        bool conflict =
+            is_wildcard_host(from_keys->host) ? from_keys->port != me->client->port : !(*from_keys == *me->client);
         if (conflict) {
           fail(me->line, "the client address of server." + std::to_string(me->id) + " (this server) is " +
                              me->client->to_string() + " but clientPortAddress/clientPort say " +
@@ -779,7 +812,7 @@ class Parser {
   const MyIdReader& read_myid_;
   ServerConfig cfg_;
   std::vector<std::pair<int, std::string>> warnings_;  // (line, message)
-  std::map<std::string, int> lines_;  // canonical key -> line of the value in force
+  std::map<std::string, int> lines_;                   // canonical key -> line of the value in force
   std::optional<std::uint16_t> client_port_;
   std::optional<std::string> client_port_address_;
   std::optional<int> min_session_;
@@ -791,9 +824,7 @@ class Parser {
 // ---------------------------------------------------------------------------
 // ServerConfig helpers
 
-std::string_view to_string(PeerRole role) noexcept {
-  return role == PeerRole::observer ? "observer" : "participant";
-}
+std::string_view to_string(PeerRole role) noexcept { return role == PeerRole::observer ? "observer" : "participant"; }
 
 std::string Endpoint::to_string() const {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);

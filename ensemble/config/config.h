@@ -178,8 +178,7 @@ using MyIdReader = std::function<std::optional<std::string>(const std::string& d
 // Parses zoo.cfg text. `source` names the file in messages ("zoo.cfg:7: ...").
 // `read_myid` is called only when there are server.N lines; an empty function
 // behaves like a missing myid file.
-ConfigResult parse_config(std::string_view text, std::string_view source = "zoo.cfg",
-                          const MyIdReader& read_myid = {});
+ConfigResult parse_config(std::string_view text, std::string_view source = "zoo.cfg", const MyIdReader& read_myid = {});
 
 // Reads the file at `path` and parses it, reading myid from the file system.
 // Messages name the file as `path`.

@@ -79,8 +79,7 @@ bool unescape(std::string_view in, std::string& out) {
         i += 4;
         std::uint32_t cp = static_cast<std::uint32_t>(unit);
         // Java strings are UTF-16: join a surrogate pair written as two escapes.
-        if (cp >= 0xD800 && cp <= 0xDBFF && i + 2 < in.size() && in[i + 1] == '\\' &&
-            in[i + 2] == 'u') {
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 2 < in.size() && in[i + 1] == '\\' && in[i + 2] == 'u') {
           std::int32_t low = read_u_escape(in, i + 3);
           if (low >= 0xDC00 && low <= 0xDFFF) {
             cp = 0x10000 + ((cp - 0xD800) << 10) + (static_cast<std::uint32_t>(low) - 0xDC00);

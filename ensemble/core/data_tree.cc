@@ -286,9 +286,17 @@ NodeId DataTree::lookup(std::string_view path) const {
 
 wire::Stat DataTree::stored_stat(NodeId id) const {
   const Node& n = node(id);
-  return wire::Stat{n.czxid,   n.mzxid,    n.ctime,           n.mtime,
-                    n.version, n.cversion, n.aversion,        n.ephemeral_owner,
-                    static_cast<int32_t>(n.data_size()), static_cast<int32_t>(n.num_children), n.pzxid};
+  return wire::Stat{n.czxid,
+                    n.mzxid,
+                    n.ctime,
+                    n.mtime,
+                    n.version,
+                    n.cversion,
+                    n.aversion,
+                    n.ephemeral_owner,
+                    static_cast<int32_t>(n.data_size()),
+                    static_cast<int32_t>(n.num_children),
+                    n.pzxid};
 }
 
 wire::Stat DataTree::stat(NodeId id) const {
@@ -451,21 +459,11 @@ void DataTree::apply(const proto::Txn& txn, std::vector<OpResult>& results, std:
   const int64_t zxid = txn.zxid();
   for (const auto& op : txn.ops()) {
     switch (op.op_case()) {
-      case proto::Op::kCreate:
-        results.push_back(create(op, zxid, txn.time_ms(), triggers));
-        break;
-      case proto::Op::kDelete:
-        results.push_back(remove(op.delete_().path(), zxid, triggers));
-        break;
-      case proto::Op::kSetData:
-        results.push_back(set_data(op, zxid, txn.time_ms(), triggers));
-        break;
-      case proto::Op::kSetAcl:
-        results.push_back(set_acl(op));
-        break;
-      case proto::Op::kCheck:
-        results.push_back({Error::ok, op.check().path(), {}});
-        break;
+      case proto::Op::kCreate: results.push_back(create(op, zxid, txn.time_ms(), triggers)); break;
+      case proto::Op::kDelete: results.push_back(remove(op.delete_().path(), zxid, triggers)); break;
+      case proto::Op::kSetData: results.push_back(set_data(op, zxid, txn.time_ms(), triggers)); break;
+      case proto::Op::kSetAcl: results.push_back(set_acl(op)); break;
+      case proto::Op::kCheck: results.push_back({Error::ok, op.check().path(), {}}); break;
       case proto::Op::kCloseSession: {
         const auto& close = op.close_session();
         for (const auto& p : close.paths_to_delete()) remove(p, zxid, triggers);
@@ -476,9 +474,7 @@ void DataTree::apply(const proto::Txn& txn, std::vector<OpResult>& results, std:
         break;
       }
       case proto::Op::kCreateSession:
-      case proto::Op::OP_NOT_SET:
-        results.push_back({});
-        break;
+      case proto::Op::OP_NOT_SET: results.push_back({}); break;
     }
   }
   if (zxid > last_zxid_) last_zxid_ = zxid;

@@ -72,13 +72,9 @@ std::optional<Preparer::NodeState> Preparer::lookup(const Layer* scratch, std::s
   // a client gets from stat(): sequential names and the ephemeral-parent
   // rule are decided on these.
   const wire::Stat s = tree_.stat(id);
-  return NodeState{true,
-                   s.version,
-                   tree_.cversion(id),
-                   s.aversion,
-                   tree_.ephemeral_owner(id),
-                   tree_.num_children(id),
-                   tree_.acl(id)};
+  return NodeState{
+      true,         s.version, tree_.cversion(id), s.aversion, tree_.ephemeral_owner(id), tree_.num_children(id),
+      tree_.acl(id)};
 }
 
 proto::Txn Preparer::make_txn(const PrepContext& ctx) const {
@@ -271,18 +267,12 @@ PrepResult Preparer::multi(const PrepContext& ctx, const wire::MultiRequest& req
       case wire::OpCode::createTTL:
         e = create_op(b, ctx, op.type, wire::CreateTTLRequest{op.path, op.data, op.acl, op.flags, op.ttl}, out);
         break;
-      case wire::OpCode::remove:
-        e = remove_op(b, ctx, op.path, op.version, false, out);
-        break;
+      case wire::OpCode::remove: e = remove_op(b, ctx, op.path, op.version, false, out); break;
       case wire::OpCode::setData:
         e = set_data_op(b, ctx, wire::SetDataRequest{op.path, op.data, op.version}, out);
         break;
-      case wire::OpCode::check:
-        e = check_op(b, ctx, wire::CheckVersionRequest{op.path, op.version}, out);
-        break;
-      default:
-        e = Error::marshallingError;
-        break;
+      case wire::OpCode::check: e = check_op(b, ctx, wire::CheckVersionRequest{op.path, op.version}, out); break;
+      default: e = Error::marshallingError; break;
     }
     if (e != Error::ok) {
       MultiFailure failure;

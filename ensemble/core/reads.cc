@@ -54,9 +54,8 @@ ReadReply get_children(ReadContext& ctx, const wire::GetChildrenRequest& req, bo
 ReadReply get_all_children_number(ReadContext& ctx, const wire::GetAllChildrenNumberRequest& req) {
   NodeId id;
   if (const Error e = readable(ctx, req.path, wire::perms::read, id); e != Error::ok) return fail(e);
-  return {Error::ok,
-          body_of(wire::GetAllChildrenNumberResponse{static_cast<int32_t>(ctx.tree.descendant_count(id))}),
-          {}};
+  return {
+      Error::ok, body_of(wire::GetAllChildrenNumberResponse{static_cast<int32_t>(ctx.tree.descendant_count(id))}), {}};
 }
 
 ReadReply get_acl(ReadContext& ctx, const wire::GetACLRequest& req) {
@@ -174,10 +173,8 @@ bool is_read_op(wire::OpCode op) {
     case wire::OpCode::removeWatches:
     case wire::OpCode::addWatch:
     case wire::OpCode::whoAmI:
-    case wire::OpCode::ping:
-      return true;
-    default:
-      return false;
+    case wire::OpCode::ping: return true;
+    default: return false;
   }
 }
 
@@ -194,8 +191,7 @@ ReadReply answer_read(ReadContext& ctx, wire::OpCode op, std::string_view payloa
     case wire::OpCode::getChildren:
     case wire::OpCode::getChildren2: {
       wire::GetChildrenRequest r;
-      return parse(payload, r) ? get_children(ctx, r, op == wire::OpCode::getChildren2)
-                               : fail(Error::marshallingError);
+      return parse(payload, r) ? get_children(ctx, r, op == wire::OpCode::getChildren2) : fail(Error::marshallingError);
     }
     case wire::OpCode::getAllChildrenNumber: {
       wire::GetAllChildrenNumberRequest r;
@@ -249,10 +245,8 @@ ReadReply answer_read(ReadContext& ctx, wire::OpCode op, std::string_view payloa
       }
       return {Error::ok, body_of(out), {}};
     }
-    case wire::OpCode::ping:
-      return {};
-    default:
-      return fail(Error::unimplemented);
+    case wire::OpCode::ping: return {};
+    default: return fail(Error::unimplemented);
   }
 }
 

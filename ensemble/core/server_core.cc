@@ -5,8 +5,8 @@
 #include <stdexcept>
 
 #include "corral/wire/frame.h"
-#include "ensemble/core/reads.h"
 #include "ensemble/core/hex.h"
+#include "ensemble/core/reads.h"
 
 namespace corral::ensemble {
 
@@ -51,10 +51,8 @@ bool is_write_op(wire::OpCode op) {
     case wire::OpCode::setData:
     case wire::OpCode::setACL:
     case wire::OpCode::check:
-    case wire::OpCode::multi:
-      return true;
-    default:
-      return false;
+    case wire::OpCode::multi: return true;
+    default: return false;
   }
 }
 
@@ -433,8 +431,7 @@ PrepResult ServerCore::prep_write(wire::OpCode op, std::string_view payload, con
       }
       break;
     }
-    default:
-      break;
+    default: break;
   }
   return result;
 }
@@ -442,7 +439,8 @@ PrepResult ServerCore::prep_write(wire::OpCode op, std::string_view payload, con
 std::string ServerCore::failure_reply(int32_t xid, const PrepResult& result) const {
   if (auto* failure = std::get_if<MultiFailure>(&result)) {
     wire::MultiResponse out;
-    for (const Error e : failure->codes) out.results.push_back({wire::OpCode::error, static_cast<int32_t>(e), {}, {}, {}, {}});
+    for (const Error e : failure->codes)
+      out.results.push_back({wire::OpCode::error, static_cast<int32_t>(e), {}, {}, {}, {}});
     return reply_frame(xid, Error::ok, wire::encode_to_string(out));
   }
   return reply_frame(xid, std::get<Error>(result), {});
@@ -685,9 +683,7 @@ void ServerCore::finish_write(Session& s, const proto::Txn& txn, const std::vect
   const OpResult& first = results.empty() ? none : results.front();
   Error err = first.err;
   switch (q->op) {
-    case wire::OpCode::create:
-      w.bytes(first.path);
-      break;
+    case wire::OpCode::create: w.bytes(first.path); break;
     case wire::OpCode::create2:
     case wire::OpCode::createContainer:
     case wire::OpCode::createTTL:
@@ -695,9 +691,7 @@ void ServerCore::finish_write(Session& s, const proto::Txn& txn, const std::vect
       wire::encode(w, first.stat);
       break;
     case wire::OpCode::setData:
-    case wire::OpCode::setACL:
-      wire::encode(w, first.stat);
-      break;
+    case wire::OpCode::setACL: wire::encode(w, first.stat); break;
     case wire::OpCode::check: {
       const NodeId id = tree_.lookup(first.path);
       wire::encode(w, id == no_node ? wire::Stat{} : tree_.stat(id));
@@ -744,7 +738,7 @@ void ServerCore::drain(int64_t session, int64_t now) {
   while (!s.queue.empty()) {
     Queued& q = s.queue.front();
     if (q.zxid != 0 && !q.ready) break;  // its txn is not durable yet
-    if (q.remote) break;                  // the leader has not answered it yet
+    if (q.remote) break;                 // the leader has not answered it yet
     if (!q.ready) {
       auto c = connections_.find(q.conn);
       if (c != connections_.end()) {

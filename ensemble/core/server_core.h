@@ -188,10 +188,10 @@ class ServerCore {
     int32_t xid;
     wire::OpCode op;
     int64_t received_ms;
-    int64_t zxid = 0;       // the txn it waits for (writes); 0 otherwise
-    bool ready = false;     // reply below is final
-    std::string reply{};    // framed reply, when ready
-    std::string payload{};  // request record, for reads answered at their turn
+    int64_t zxid = 0;                         // the txn it waits for (writes); 0 otherwise
+    bool ready = false;                       // reply below is final
+    std::string reply{};                      // framed reply, when ready
+    std::string payload{};                    // request record, for reads answered at their turn
     std::vector<wire::OpCode> multi_types{};  // a multi's op types shape its reply
     bool close_after = false;
     bool remote = false;  // forwarded to the leader; its commit or refusal completes it
@@ -215,8 +215,8 @@ class ServerCore {
   // A txn submitted to the log, waiting to be durable.
   struct InFlight {
     proto::Txn txn;
-    int64_t session;             // whose queue holds the reply (0: none)
-    ConnId handshake_conn = 0;   // a createSession's connection
+    int64_t session;            // whose queue holds the reply (0: none)
+    ConnId handshake_conn = 0;  // a createSession's connection
     int32_t handshake_timeout = 0;
   };
 

@@ -118,24 +118,18 @@ void WatchRegistry::fire(const WatchTrigger& trigger, std::vector<Notification>&
       emit(child_fired, &fired, trigger, out);
       break;
     }
-    default:
-      break;
+    default: break;
   }
 }
 
 bool WatchRegistry::contains(std::string_view path, WatcherId w, wire::WatcherType type) const {
   switch (type) {
     // As ZooKeeper 3.8: Children and Data look at every mode in their table.
-    case wire::WatcherType::children:
-      return child_.modes(path, w) != 0;
-    case wire::WatcherType::data:
-      return data_.modes(path, w) != 0;
-    case wire::WatcherType::persistent:
-      return data_.modes(path, w) & watch_mode::persistent;
-    case wire::WatcherType::persistentRecursive:
-      return data_.modes(path, w) & watch_mode::recursive;
-    case wire::WatcherType::any:
-      return child_.modes(path, w) != 0 || data_.modes(path, w) != 0;
+    case wire::WatcherType::children: return child_.modes(path, w) != 0;
+    case wire::WatcherType::data: return data_.modes(path, w) != 0;
+    case wire::WatcherType::persistent: return data_.modes(path, w) & watch_mode::persistent;
+    case wire::WatcherType::persistentRecursive: return data_.modes(path, w) & watch_mode::recursive;
+    case wire::WatcherType::any: return child_.modes(path, w) != 0 || data_.modes(path, w) != 0;
   }
   return false;
 }
@@ -143,17 +137,14 @@ bool WatchRegistry::contains(std::string_view path, WatcherId w, wire::WatcherTy
 bool WatchRegistry::remove(std::string_view path, WatcherId w, wire::WatcherType type) {
   switch (type) {
     // As ZooKeeper 3.8: Children and Data remove every mode in their table.
-    case wire::WatcherType::children:
-      return child_.remove(path, w, 0);
-    case wire::WatcherType::data:
-      return data_.remove(path, w, 0);
+    case wire::WatcherType::children: return child_.remove(path, w, 0);
+    case wire::WatcherType::data: return data_.remove(path, w, 0);
     case wire::WatcherType::persistent: {
       const bool c = child_.remove(path, w, watch_mode::persistent);
       const bool d = data_.remove(path, w, watch_mode::persistent);
       return c || d;
     }
-    case wire::WatcherType::persistentRecursive:
-      return data_.remove(path, w, watch_mode::recursive);
+    case wire::WatcherType::persistentRecursive: return data_.remove(path, w, watch_mode::recursive);
     case wire::WatcherType::any: {
       const bool c = child_.remove(path, w, 0);
       const bool d = data_.remove(path, w, 0);

@@ -55,7 +55,7 @@ class WatchRegistry {
   void remove_watcher(WatcherId w);
 
   // For the four-letter words.
-  std::size_t watch_count() const;        // (watcher, path, table) entries
+  std::size_t watch_count() const;         // (watcher, path, table) entries
   std::size_t watched_path_count() const;  // distinct paths with any watcher
   std::size_t watcher_count() const;       // distinct watchers
   // path -> watchers and watcher -> paths, both tables merged, sorted.

@@ -47,9 +47,8 @@ void ClientConnection::process() {
     const auto status = decoder_.next(frame);
     if (status == wire::FrameDecoder::Status::need_more) break;
     if (status == wire::FrameDecoder::Status::bad_length) {
-      handler_.log("closing connection from " + remote_ip_ + ": frame length " +
-                   std::to_string(decoder_.bad_length()) + " is negative or over jute.maxbuffer (" +
-                   std::to_string(decoder_.max_frame()) + ")");
+      handler_.log("closing connection from " + remote_ip_ + ": frame length " + std::to_string(decoder_.bad_length()) +
+                   " is negative or over jute.maxbuffer (" + std::to_string(decoder_.max_frame()) + ")");
       shutdown();
       return;
     }

@@ -42,11 +42,12 @@ void ClientFrontEnd::accept() {
 
 void ClientFrontEnd::on_accepted(asio::ip::tcp::socket socket) {
   const uint64_t id = next_conn_++;
-  auto conn = std::make_shared<ClientConnection>(id, std::move(socket), static_cast<std::size_t>(config_.jute_max_buffer),
-                                                 handler_);
+  auto conn = std::make_shared<ClientConnection>(id, std::move(socket),
+                                                 static_cast<std::size_t>(config_.jute_max_buffer), handler_);
   int& count = per_ip_[conn->remote_ip()];
   if (config_.max_client_cnxns > 0 && count >= config_.max_client_cnxns) {
-    log_line("too many connections from " + conn->remote_ip() + " - max is " + std::to_string(config_.max_client_cnxns));
+    log_line("too many connections from " + conn->remote_ip() + " - max is " +
+             std::to_string(config_.max_client_cnxns));
     return;  // the socket closes as `conn` goes out of scope
   }
   ++count;
@@ -108,12 +109,8 @@ void ClientFrontEnd::apply(Effects& effects) {
     if (it == connections_.end()) continue;
     const auto conn = it->second;
     switch (e.kind) {
-      case Effect::Kind::send:
-        conn->send(std::move(e.bytes));
-        break;
-      case Effect::Kind::close:
-        conn->close();
-        break;
+      case Effect::Kind::send: conn->send(std::move(e.bytes)); break;
+      case Effect::Kind::close: conn->close(); break;
       case Effect::Kind::resume_reading:
         awaiting_handshake_[e.conn] = false;
         conn->resume();

@@ -128,8 +128,8 @@ DataStore::Recovery DataStore::load(ServerCore& core, const std::function<void(c
     r.snapshot_zxid = zxid;
   };
   callbacks.on_node = [&](storage::SnapshotNode&& n) {
-    const wire::Stat stat{n.czxid, n.mzxid, n.ctime, n.mtime, n.version, n.cversion, n.aversion, n.ephemeral_owner,
-                          0,       0,       n.pzxid};
+    const wire::Stat stat{n.czxid,    n.mzxid,           n.ctime, n.mtime, n.version, n.cversion,
+                          n.aversion, n.ephemeral_owner, 0,       0,       n.pzxid};
     if (!tree.load_node(NodeImage{n.path, n.data, &n.acl, stat})) {
       hooks_.log("snapshot node " + n.path + " has no parent; skipped");
     }

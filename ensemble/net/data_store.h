@@ -25,7 +25,7 @@ namespace corral::ensemble {
 class DataStore {
  public:
   struct Hooks {
-    std::function<void(int64_t zxid)> on_synced;            // on the io thread
+    std::function<void(int64_t zxid)> on_synced;             // on the io thread
     std::function<void(int64_t zxid, bool ok)> on_snapshot;  // a snapshot child finished
     std::function<void(const std::string&)> log;
   };

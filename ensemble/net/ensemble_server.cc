@@ -55,8 +55,9 @@ quorum::PeerConfig peer_config(const ServerConfig& c) {
 EnsembleServer::EnsembleServer(ServerConfig config)
     : config_(std::move(config)),
       core_(core_config_of(config_)),
-      store_(io_, config_,
-             DataStore::Hooks{[this](int64_t zxid) { on_synced(zxid); }, {}, [](const std::string& l) { log_line(l); }}),
+      store_(
+          io_, config_,
+          DataStore::Hooks{[this](int64_t zxid) { on_synced(zxid); }, {}, [](const std::string& l) { log_line(l); }}),
       front_(io_, config_, core_,
              ClientFrontEnd::Hooks{[this] { after_input(); },
                                    [this](std::string_view word) { return on_four_letter_word(word); }}),

@@ -11,7 +11,8 @@ namespace {
 
 std::string avg(int64_t total, uint64_t samples) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", samples == 0 ? 0.0 : static_cast<double>(total) / static_cast<double>(samples));
+  std::snprintf(buf, sizeof buf, "%.4f",
+                samples == 0 ? 0.0 : static_cast<double>(total) / static_cast<double>(samples));
   return buf;
 }
 
@@ -158,9 +159,8 @@ std::string dump(ServerView& v) {
   std::ostringstream out;
   out << "SessionTracker dump:\n";
   out << "Global Sessions(" << v.core.session_count() << "):\n";
-  v.core.for_each_session([&](int64_t id, int32_t timeout, const std::string&) {
-    out << hex(id) << "\t" << timeout << "ms\n";
-  });
+  v.core.for_each_session(
+      [&](int64_t id, int32_t timeout, const std::string&) { out << hex(id) << "\t" << timeout << "ms\n"; });
   const auto& ephemerals = v.core.tree().ephemerals();
   std::map<int64_t, std::vector<std::string>> sorted;
   for (const auto& [session, ids] : ephemerals) sorted[session] = v.core.tree().ephemerals_of(session);

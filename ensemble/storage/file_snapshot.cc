@@ -27,8 +27,7 @@ constexpr std::string_view kTmpSuffix = ".tmp";
 enum RecordType : unsigned char { kNode = 1, kSession = 2, kEnd = 3 };
 
 // Appends one framed record whose body is `type` then `message`.
-void append_record(std::string& buf, unsigned char type,
-                   const google::protobuf::MessageLite& message) {
+void append_record(std::string& buf, unsigned char type, const google::protobuf::MessageLite& message) {
   const std::size_t size = message.ByteSizeLong();
   const std::size_t at = buf.size();
   buf.resize(at + kRecordHeaderBytes + 1 + size);
@@ -51,9 +50,7 @@ struct SnapshotWriter::Messages {
   pb::End end;
 };
 
-std::filesystem::path SnapshotWriter::file_name(int64_t zxid) {
-  return detail::zxid_file_name(kPrefix, zxid);
-}
+std::filesystem::path SnapshotWriter::file_name(int64_t zxid) { return detail::zxid_file_name(kPrefix, zxid); }
 
 SnapshotWriter::SnapshotWriter(const std::filesystem::path& dir, int64_t zxid)
     : dir_(dir),
@@ -129,8 +126,8 @@ void SnapshotWriter::flush() {
   // Start writeback of what is written so far, so the disk works while we
   // serialize and commit()'s fsync has little left to wait for.
   if (written_ - writeback_from_ >= kWritebackBytes) {
-    ::sync_file_range(file_.fd(), static_cast<off_t>(writeback_from_),
-                      static_cast<off_t>(written_ - writeback_from_), SYNC_FILE_RANGE_WRITE);
+    ::sync_file_range(file_.fd(), static_cast<off_t>(writeback_from_), static_cast<off_t>(written_ - writeback_from_),
+                      SYNC_FILE_RANGE_WRITE);
     writeback_from_ = written_;
   }
 }
@@ -150,8 +147,7 @@ void SnapshotWriter::commit() {
   detail::fsync_dir(dir_);
 }
 
-SnapshotSummary read_snapshot(const std::filesystem::path& path,
-                              const SnapshotCallbacks& callbacks) {
+SnapshotSummary read_snapshot(const std::filesystem::path& path, const SnapshotCallbacks& callbacks) {
   File file = File::open(path, O_RDONLY);
   const uint64_t size = file.size();
   detail::BufferedReader reader(file, size);
@@ -244,18 +240,15 @@ SnapshotSummary read_snapshot(const std::filesystem::path& path,
         throw CorruptionError(where(path, off) + "end record does not parse");
       }
       if (end_msg.node_count() != summary.nodes || end_msg.session_count() != summary.sessions) {
-        throw CorruptionError(where(path, off) + "end record counts " +
-                              std::to_string(end_msg.node_count()) + " nodes and " +
-                              std::to_string(end_msg.session_count()) + " sessions, read " +
-                              std::to_string(summary.nodes) + " and " +
-                              std::to_string(summary.sessions));
+        throw CorruptionError(where(path, off) + "end record counts " + std::to_string(end_msg.node_count()) +
+                              " nodes and " + std::to_string(end_msg.session_count()) + " sessions, read " +
+                              std::to_string(summary.nodes) + " and " + std::to_string(summary.sessions));
       }
       if (end_msg.zxid() != summary.zxid) {
         throw CorruptionError(where(path, off) + "end record zxid differs from the header's");
       }
       if (next != size) {
-        throw CorruptionError(where(path, next) + std::to_string(size - next) +
-                              " bytes after the end record");
+        throw CorruptionError(where(path, next) + std::to_string(size - next) + " bytes after the end record");
       }
       return summary;
     } else {
@@ -265,13 +258,11 @@ SnapshotSummary read_snapshot(const std::filesystem::path& path,
   }
 }
 
-FileSnapshotStore::FileSnapshotStore(const std::filesystem::path& data_dir)
-    : dir_(data_dir / "corral-1") {
+FileSnapshotStore::FileSnapshotStore(const std::filesystem::path& data_dir) : dir_(data_dir / "corral-1") {
   detail::ensure_dir(dir_);
   std::vector<std::filesystem::path> stale;
   std::error_code ec;
-  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end;
-       it.increment(ec)) {
+  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (detail::parse_zxid_file_name(name, kPrefix, kTmpSuffix)) stale.push_back(it->path());
   }
@@ -286,8 +277,7 @@ FileSnapshotStore::FileSnapshotStore(const std::filesystem::path& data_dir)
 std::vector<int64_t> FileSnapshotStore::list() const {
   std::vector<int64_t> zxids;
   std::error_code ec;
-  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end;
-       it.increment(ec)) {
+  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     if (auto zxid = detail::parse_zxid_file_name(it->path().filename().string(), kPrefix)) {
       zxids.push_back(*zxid);
     }

@@ -92,8 +92,7 @@ class SnapshotWriter final : public SnapshotSink {
 // CorruptionError for a damaged or truncated file and std::system_error when
 // it cannot be read. Records before the damage may already have been handed
 // out.
-SnapshotSummary read_snapshot(const std::filesystem::path& file,
-                              const SnapshotCallbacks& callbacks);
+SnapshotSummary read_snapshot(const std::filesystem::path& file, const SnapshotCallbacks& callbacks);
 
 /**
  * The snapshots of one data directory (see SnapshotWriter for the files).

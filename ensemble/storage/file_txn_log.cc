@@ -46,9 +46,9 @@ std::string header_problem(const unsigned char* h, std::size_t n, int64_t name_z
 }
 
 enum class Stop {
-  kEnd,    // reached the limit (or stop_after_zxid) exactly on a record boundary
-  kZero,   // a zero length: the end of the written data
-  kTorn,   // a record that fails its checks (see ScanResult::problem)
+  kEnd,   // reached the limit (or stop_after_zxid) exactly on a record boundary
+  kZero,  // a zero length: the end of the written data
+  kTorn,  // a record that fails its checks (see ScanResult::problem)
 };
 
 struct ScanResult {
@@ -60,14 +60,12 @@ struct ScanResult {
   std::string problem;
 };
 
-std::string where(const File& f, uint64_t off) {
-  return f.path().string() + ": offset " + std::to_string(off) + ": ";
-}
+std::string where(const File& f, uint64_t off) { return f.path().string() + ": offset " + std::to_string(off) + ": "; }
 
 struct ScanArgs {
   uint64_t limit = 0;
-  int64_t first_zxid = 0;         // the first record must carry it
-  int64_t prev_zxid = kNoZxid;    // the previous segment's last zxid
+  int64_t first_zxid = 0;       // the first record must carry it
+  int64_t prev_zxid = kNoZxid;  // the previous segment's last zxid
   int64_t visit_after = std::numeric_limits<int64_t>::max();
   const TxnLog::Visitor* visit = nullptr;
   int64_t stop_after = std::numeric_limits<int64_t>::max();
@@ -127,8 +125,8 @@ ScanResult scan_segment(const File& file, const ScanArgs& a, corral::proto::Txn&
                             ", the segment's name says " + std::to_string(a.first_zxid));
     }
     if (prev != kNoZxid && zxid <= prev) {
-      throw CorruptionError(where(file, off) + "zxid " + std::to_string(zxid) +
-                            " does not follow " + std::to_string(prev));
+      throw CorruptionError(where(file, off) + "zxid " + std::to_string(zxid) + " does not follow " +
+                            std::to_string(prev));
     }
     if (zxid > a.stop_after) {
       r.stop = Stop::kEnd;
@@ -151,8 +149,7 @@ std::string hex_zxid(int64_t zxid) { return detail::zxid_file_name("0x", zxid); 
 
 }  // namespace
 
-FileTxnLog::FileTxnLog(const std::filesystem::path& data_log_dir)
-    : FileTxnLog(data_log_dir, Options{}) {}
+FileTxnLog::FileTxnLog(const std::filesystem::path& data_log_dir) : FileTxnLog(data_log_dir, Options{}) {}
 
 FileTxnLog::FileTxnLog(const std::filesystem::path& data_log_dir, Options options)
     : dir_(data_log_dir / "corral-1"), options_(options) {
@@ -170,8 +167,7 @@ void FileTxnLog::recover() {
   detail::ensure_dir(dir_);
   std::vector<std::pair<int64_t, std::filesystem::path>> found;
   std::error_code ec;
-  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end;
-       it.increment(ec)) {
+  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (auto zxid = detail::parse_zxid_file_name(name, kSegmentPrefix)) {
       found.emplace_back(*zxid, it->path());
@@ -213,8 +209,7 @@ void FileTxnLog::recover() {
         }
       }
       if (!detail::all_zero(file, 0, size)) {
-        detail::warn(path.string() + ": removing the last segment: " + problem +
-                     " (an unsynced segment creation)");
+        detail::warn(path.string() + ": removing the last segment: " + problem + " (an unsynced segment creation)");
       }
       file.close();
       detail::remove_file(path);
@@ -222,10 +217,8 @@ void FileTxnLog::recover() {
       continue;
     }
     if (prev != kNoZxid && name_zxid <= prev) {
-      throw CorruptionError(path.string() + ": segment starts at zxid " +
-                            std::to_string(name_zxid) +
-                            ", not after the previous segment's last zxid " +
-                            std::to_string(prev));
+      throw CorruptionError(path.string() + ": segment starts at zxid " + std::to_string(name_zxid) +
+                            ", not after the previous segment's last zxid " + std::to_string(prev));
     }
 
     ScanArgs args;
@@ -236,8 +229,7 @@ void FileTxnLog::recover() {
     if (!last) {
       if (r.stop != Stop::kEnd || r.records == 0) {
         throw CorruptionError(where(file, r.end) +
-                              (r.records == 0 ? std::string("segment has no records")
-                                              : r.problem) +
+                              (r.records == 0 ? std::string("segment has no records") : r.problem) +
                               " (not the last segment: its txns were acknowledged)");
       }
       segments_.push_back(Segment{name_zxid, r.last_zxid, r.end, path});
@@ -246,15 +238,14 @@ void FileTxnLog::recover() {
 
     // The last segment: cut whatever follows its last good record.
     if (r.stop == Stop::kTorn) {
-      detail::warn(path.string() + ": cut a torn tail at offset " + std::to_string(r.end) +
-                   " (" + std::to_string(size - r.end) + " bytes dropped): " + r.problem);
+      detail::warn(path.string() + ": cut a torn tail at offset " + std::to_string(r.end) + " (" +
+                   std::to_string(size - r.end) + " bytes dropped): " + r.problem);
     } else if (r.stop == Stop::kZero && !detail::all_zero(file, r.end, std::min(size, r.end + kTailCheckBytes))) {
       // Only the start of the tail is looked at: it decides a warning, not
       // what is kept (everything after the end is cut either way), and reading
       // a whole preallocated segment of zeros would slow every restart.
-      detail::warn(path.string() + ": cut unsynced data after the end of the log at offset " +
-                   std::to_string(r.end) + " (" + std::to_string(size - r.end) +
-                   " bytes dropped)");
+      detail::warn(path.string() + ": cut unsynced data after the end of the log at offset " + std::to_string(r.end) +
+                   " (" + std::to_string(size - r.end) + " bytes dropped)");
     }
     if (r.records == 0) {
       file.close();
@@ -274,8 +265,7 @@ void FileTxnLog::recover() {
 
 void FileTxnLog::check_usable() const {
   if (failed_) {
-    throw std::logic_error("txn log " + dir_.string() +
-                           " failed an earlier write or sync; reopen it");
+    throw std::logic_error("txn log " + dir_.string() + " failed an earlier write or sync; reopen it");
   }
 }
 
@@ -323,13 +313,12 @@ void FileTxnLog::close_open_segment() {
 void FileTxnLog::append(const corral::proto::Txn& txn) {
   check_usable();
   if (txn.zxid() <= last_zxid_) {
-    throw std::invalid_argument("txn log append: zxid " + hex_zxid(txn.zxid()) +
-                                " is not after the last zxid " + hex_zxid(last_zxid_));
+    throw std::invalid_argument("txn log append: zxid " + hex_zxid(txn.zxid()) + " is not after the last zxid " +
+                                hex_zxid(last_zxid_));
   }
   scratch_.clear();
   if (!txn.SerializeToString(&scratch_) || scratch_.size() > kMaxRecordBytes) {
-    throw std::invalid_argument("txn log append: txn " + hex_zxid(txn.zxid()) +
-                                " does not serialize within " +
+    throw std::invalid_argument("txn log append: txn " + hex_zxid(txn.zxid()) + " does not serialize within " +
                                 std::to_string(kMaxRecordBytes) + " bytes");
   }
   try {

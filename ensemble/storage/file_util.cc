@@ -17,13 +17,9 @@ void throw_errno(int err, const std::string& what, const std::filesystem::path& 
   throw std::system_error(err, std::generic_category(), what + " " + path.string());
 }
 
-void throw_errno(const std::string& what, const std::filesystem::path& path) {
-  throw_errno(errno, what, path);
-}
+void throw_errno(const std::string& what, const std::filesystem::path& path) { throw_errno(errno, what, path); }
 
-File::File(File&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
-  other.fd_ = -1;
-}
+File::File(File&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) { other.fd_ = -1; }
 
 File& File::operator=(File&& other) noexcept {
   if (this != &other) {
@@ -48,9 +44,7 @@ File File::open(const std::filesystem::path& path, int flags, int mode) {
   return File(fd, path);
 }
 
-File File::open_dir(const std::filesystem::path& path) {
-  return open(path, O_RDONLY | O_DIRECTORY);
-}
+File File::open_dir(const std::filesystem::path& path) { return open(path, O_RDONLY | O_DIRECTORY); }
 
 uint64_t File::size() const {
   struct stat st {};
@@ -136,8 +130,8 @@ void File::close() {
 
 const unsigned char* BufferedReader::view(uint64_t offset, std::size_t n) {
   if (offset < buf_off_ || offset + n > buf_off_ + buf_len_) {
-    std::size_t want = static_cast<std::size_t>(
-        std::min<uint64_t>(std::max<std::size_t>(n, kChunk), remaining(offset)));
+    std::size_t want =
+        static_cast<std::size_t>(std::min<uint64_t>(std::max<std::size_t>(n, kChunk), remaining(offset)));
     want = std::max(want, n);
     if (buf_.size() < want) buf_.resize(want);
     buf_off_ = offset;
@@ -213,8 +207,7 @@ std::string zxid_file_name(std::string_view prefix, int64_t zxid, std::string_vi
   return name;
 }
 
-std::optional<int64_t> parse_zxid_file_name(std::string_view name, std::string_view prefix,
-                                            std::string_view suffix) {
+std::optional<int64_t> parse_zxid_file_name(std::string_view name, std::string_view prefix, std::string_view suffix) {
   if (name.size() != prefix.size() + 16 + suffix.size()) return std::nullopt;
   if (name.substr(0, prefix.size()) != prefix) return std::nullopt;
   if (name.substr(prefix.size() + 16) != suffix) return std::nullopt;

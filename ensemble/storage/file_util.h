@@ -16,8 +16,7 @@ namespace corral::storage::detail {
 
 // Throws std::system_error(errno) with "<what> <path>: <strerror>".
 [[noreturn]] void throw_errno(const std::string& what, const std::filesystem::path& path);
-[[noreturn]] void throw_errno(int err, const std::string& what,
-                              const std::filesystem::path& path);
+[[noreturn]] void throw_errno(int err, const std::string& what, const std::filesystem::path& path);
 
 // An owned file descriptor that remembers its path for error messages.
 class File {
@@ -91,16 +90,13 @@ inline void put_u32(unsigned char* p, uint32_t v) {
   p[3] = static_cast<unsigned char>(v);
 }
 inline uint32_t get_u32(const unsigned char* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) |
-         uint32_t{p[3]};
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
 inline void put_u64(unsigned char* p, uint64_t v) {
   put_u32(p, static_cast<uint32_t>(v >> 32));
   put_u32(p + 4, static_cast<uint32_t>(v));
 }
-inline uint64_t get_u64(const unsigned char* p) {
-  return (uint64_t{get_u32(p)} << 32) | get_u32(p + 4);
-}
+inline uint64_t get_u64(const unsigned char* p) { return (uint64_t{get_u32(p)} << 32) | get_u32(p + 4); }
 
 uint32_t crc32(const void* data, std::size_t n);
 

@@ -24,8 +24,8 @@ void GroupCommitLog::submit(corral::proto::Txn txn) {
     std::lock_guard lock(mu_);
     if (stopping_) throw std::logic_error("GroupCommitLog::submit after stop()");
     if (txn.zxid() <= last_submitted_) {
-      throw std::invalid_argument("GroupCommitLog::submit: zxid " + std::to_string(txn.zxid()) +
-                                  " is not after " + std::to_string(last_submitted_));
+      throw std::invalid_argument("GroupCommitLog::submit: zxid " + std::to_string(txn.zxid()) + " is not after " +
+                                  std::to_string(last_submitted_));
     }
     if (failed_) return;
     last_submitted_ = txn.zxid();
@@ -86,8 +86,8 @@ void GroupCommitLog::purge(int64_t zxid) {
     log_->purge_segments_before(zxid);
     purges_.fetch_add(1);
   } catch (const std::system_error& e) {
-    std::string line = "corral storage: purging log segments before zxid " +
-                       std::to_string(zxid) + " failed: " + e.what() + "\n";
+    std::string line =
+        "corral storage: purging log segments before zxid " + std::to_string(zxid) + " failed: " + e.what() + "\n";
     [[maybe_unused]] ssize_t r = ::write(STDERR_FILENO, line.data(), line.size());
   }
 }
@@ -116,9 +116,7 @@ void GroupCommitLog::run() {
             log_->roll();
             rolls_.fetch_add(1);
             break;
-          case Item::kPurge:
-            purge(item.zxid);
-            break;
+          case Item::kPurge: purge(item.zxid); break;
         }
       }
       if (appended > 0) {

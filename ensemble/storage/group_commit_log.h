@@ -104,10 +104,10 @@ class GroupCommitLog {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<Item> queue_;      // guarded by mu_
-  int64_t last_submitted_ = 0;   // guarded by mu_
-  bool stopping_ = false;        // guarded by mu_
-  bool failed_ = false;          // guarded by mu_
+  std::vector<Item> queue_;     // guarded by mu_
+  int64_t last_submitted_ = 0;  // guarded by mu_
+  bool stopping_ = false;       // guarded by mu_
+  bool failed_ = false;         // guarded by mu_
 
   std::atomic<uint64_t> txns_{0};
   std::atomic<uint64_t> syncs_{0};

@@ -11,8 +11,7 @@ namespace {
 
 class MemorySink final : public SnapshotSink {
  public:
-  MemorySink(std::shared_ptr<std::map<int64_t, MemorySnapshotStore::Snapshot>> store,
-             int64_t zxid)
+  MemorySink(std::shared_ptr<std::map<int64_t, MemorySnapshotStore::Snapshot>> store, int64_t zxid)
       : store_(std::move(store)), zxid_(zxid) {}
 
   void add_node(const SnapshotNode& node) override {
@@ -62,8 +61,7 @@ SnapshotLoad MemorySnapshotStore::load_newest_valid(const SnapshotCallbacks& cal
       if (callbacks.on_node) callbacks.on_node(SnapshotNode(snap.nodes[i]));
     }
     if (snap.corrupt) {
-      result.skipped.push_back(
-          SnapshotLoad::Skipped{zxid, "memory snapshot " + std::to_string(zxid) + " is corrupt"});
+      result.skipped.push_back(SnapshotLoad::Skipped{zxid, "memory snapshot " + std::to_string(zxid) + " is corrupt"});
       continue;
     }
     for (const SnapshotSession& s : snap.sessions) {

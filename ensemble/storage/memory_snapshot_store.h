@@ -35,8 +35,7 @@ class MemorySnapshotStore final : public SnapshotStore {
   void remove_snapshot(int64_t zxid) override;
 
  private:
-  std::shared_ptr<std::map<int64_t, Snapshot>> snapshots_ =
-      std::make_shared<std::map<int64_t, Snapshot>>();
+  std::shared_ptr<std::map<int64_t, Snapshot>> snapshots_ = std::make_shared<std::map<int64_t, Snapshot>>();
 };
 
 }  // namespace corral::storage

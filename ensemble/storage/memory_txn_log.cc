@@ -14,8 +14,8 @@ void MemoryTxnLog::check_usable() const {
 void MemoryTxnLog::append(const corral::proto::Txn& txn) {
   check_usable();
   if (txn.zxid() <= last_zxid()) {
-    throw std::invalid_argument("txn log append: zxid " + std::to_string(txn.zxid()) +
-                                " is not after the last zxid " + std::to_string(last_zxid()));
+    throw std::invalid_argument("txn log append: zxid " + std::to_string(txn.zxid()) + " is not after the last zxid " +
+                                std::to_string(last_zxid()));
   }
   if (!open_) {
     segments_.emplace_back();

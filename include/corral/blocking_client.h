@@ -26,8 +26,7 @@ class BlockingClient {
  public:
   // Starts the thread and connects (throws std::system_error if that fails
   // within `connect_timeout`).
-  explicit BlockingClient(ClientOptions options,
-                          std::chrono::milliseconds connect_timeout = std::chrono::seconds(30));
+  explicit BlockingClient(ClientOptions options, std::chrono::milliseconds connect_timeout = std::chrono::seconds(30));
   // Closes the session and joins the thread.
   ~BlockingClient();
   BlockingClient(const BlockingClient&) = delete;

@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "corral/client.h"
-#include "corral/runtime.h"
 #include "corral/recipes/double_barrier.h"
 #include "corral/recipes/znodes.h"
+#include "corral/runtime.h"
 #include "samples/common/sample_options.h"
 
 using namespace std::chrono_literals;
@@ -101,7 +101,8 @@ int main(int argc, char** argv) {
   job.rounds = static_cast<int>(opt.number("rounds", 20));
   const long index = opt.number("index", -1);
   if (job.workers < 1 || job.rounds < 1 || index >= job.workers) {
-    std::fprintf(stderr, "corral-sample-bsp-job: --workers and --rounds must be positive and --index below --workers\n");
+    std::fprintf(stderr,
+                 "corral-sample-bsp-job: --workers and --rounds must be positive and --index below --workers\n");
     return 2;
   }
   int status = 0;

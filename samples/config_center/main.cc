@@ -9,8 +9,8 @@
 #include <string>
 
 #include "corral/client.h"
-#include "corral/runtime.h"
 #include "corral/recipes/configuration.h"
+#include "corral/runtime.h"
 #include "samples/common/sample_options.h"
 
 using namespace std::chrono_literals;

@@ -10,9 +10,9 @@
 #include <string>
 
 #include "corral/client.h"
-#include "corral/runtime.h"
 #include "corral/recipes/leader_election.h"
 #include "corral/recipes/znodes.h"
+#include "corral/runtime.h"
 #include "samples/common/sample_options.h"
 
 using namespace std::chrono_literals;
@@ -42,10 +42,11 @@ int main(int argc, char** argv) {
                              (token != 0 ? " (fencing token " + std::to_string(token) + ")" : ""));
       });
       latch.start();
-      samples::say(id, "joined the election; leader now: " + [&] {
-        const std::string l = latch.leader_id();
-        return l.empty() ? std::string("nobody") : l;
-      }());
+      samples::say(
+          id, "joined the election; leader now: " + [&] {
+            const std::string l = latch.leader_id();
+            return l.empty() ? std::string("nobody") : l;
+          }());
       const auto started = std::chrono::steady_clock::now();
       const auto work = std::chrono::milliseconds(opt.number("work-ms", 500));
       long step = 0;
@@ -59,12 +60,12 @@ int main(int argc, char** argv) {
           // How long the service went without a leader's work: since the
           // previous leader's last write (the server's clock stamps mtime).
           const auto stat = client.exists(path + "/work");
-          const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+          const auto now =
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                  .count();
           if (stat && stat->version > 0) {
-            samples::say(id, "took over " + std::to_string(now - stat->mtime) +
-                                 " ms after the previous leader's last write");
+            samples::say(
+                id, "took over " + std::to_string(now - stat->mtime) + " ms after the previous leader's last write");
           }
         }
         was_leader = latch.is_leader();

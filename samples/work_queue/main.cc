@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "corral/client.h"
-#include "corral/runtime.h"
 #include "corral/recipes/queue.h"
 #include "corral/recipes/znodes.h"
+#include "corral/runtime.h"
 #include "samples/common/sample_options.h"
 
 using namespace std::chrono_literals;
@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
         const auto t0 = std::chrono::steady_clock::now();
         queue.put_all(jobs);
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        samples::say(name, "put " + std::to_string(n) + " jobs in " + std::to_string(static_cast<int>(s * 1000)) + " ms");
+        samples::say(name,
+                     "put " + std::to_string(n) + " jobs in " + std::to_string(static_cast<int>(s * 1000)) + " ms");
       } else if (opt.flag("consume")) {
         const auto idle = std::chrono::milliseconds(opt.number("idle-ms", 2000));
         long count = 0;

@@ -183,8 +183,7 @@ TEST_P(ClientOpsTest, TtlNodesExpireWhenUntouchedAndChildless) {
     const auto parent = c.create(at("ttl-parent"), "", {.mode = CreateMode::persistentWithTtl, .ttl_ms = 300});
     c.create(at("ttl-parent/child"), "");
 
-    EXPECT_TRUE(fiber_wait_until([&] { return !c.exists(t.path) && !c.exists(ts.path); }))
-        << "TTL nodes never expired";
+    EXPECT_TRUE(fiber_wait_until([&] { return !c.exists(t.path) && !c.exists(ts.path); })) << "TTL nodes never expired";
     EXPECT_TRUE(c.exists(parent.path).has_value());
 
     std::error_code ec;

@@ -62,8 +62,8 @@ TEST_P(ClientSessionTest, ADroppedConnectionResumesTheSessionWithItsWatches) {
 
     c->drop_connection();
     ASSERT_TRUE(log.wait_for("state reconnected")) << log.dump();
-    EXPECT_EQ(log.with_prefix("state"),
-              (std::vector<std::string>{"state connecting", "state connected", "state suspended", "state reconnected"}));
+    EXPECT_EQ(log.with_prefix("state"), (std::vector<std::string>{"state connecting", "state connected",
+                                                                  "state suspended", "state reconnected"}));
     EXPECT_EQ(c->session_id(), id);
     EXPECT_EQ(c->state(), SessionState::reconnected);
     EXPECT_TRUE(writer.exists(at("eph")).has_value());
@@ -158,7 +158,7 @@ TEST_P(ClientSessionTest, ChangesMadeWhileAwayFireOnReconnect) {
     ASSERT_TRUE(log.wait_for("state reconnected")) << log.dump();
     EXPECT_EQ(c->session_id(), id);
     for (const std::string& e : {"data NodeDataChanged " + at("data"), "exist NodeCreated " + at("born"),
-                                "child NodeChildrenChanged " + at("parent"), "gone NodeDeleted " + at("gone")}) {
+                                 "child NodeChildrenChanged " + at("parent"), "gone NodeDeleted " + at("gone")}) {
       EXPECT_TRUE(log.wait_for(e)) << e << " " << log.dump();
     }
     c->sync(base());
@@ -171,8 +171,8 @@ TEST_P(ClientSessionTest, ChangesMadeWhileAwayFireOnReconnect) {
     writer.set(at("persist"), "x");
     EXPECT_TRUE(log.wait_for("same NodeDataChanged " + at("same"))) << log.dump();
     EXPECT_TRUE(log.wait_for("persist NodeDataChanged " + at("persist"))) << log.dump();
-    EXPECT_EQ(log.with_prefix("state"),
-              (std::vector<std::string>{"state connecting", "state connected", "state suspended", "state reconnected"}));
+    EXPECT_EQ(log.with_prefix("state"), (std::vector<std::string>{"state connecting", "state connected",
+                                                                  "state suspended", "state reconnected"}));
   });
 }
 
@@ -341,8 +341,8 @@ TEST_P(ClientSessionTest, TheSessionSurvivesAServerRestart) {
     writer.create("/kid", "");
     EXPECT_TRUE(log.wait_for("data NodeDataChanged /n")) << log.dump();
     EXPECT_TRUE(log.wait_for("root NodeChildrenChanged /")) << log.dump();
-    EXPECT_EQ(log.with_prefix("state"),
-              (std::vector<std::string>{"state connecting", "state connected", "state suspended", "state reconnected"}));
+    EXPECT_EQ(log.with_prefix("state"), (std::vector<std::string>{"state connecting", "state connected",
+                                                                  "state suspended", "state reconnected"}));
   });
   if (HasFailure()) print_log_tail(own);
 }

@@ -46,8 +46,8 @@ TEST_P(ClientWatchTest, ExistWatchSeesCreationAndThenDeletion) {
     EXPECT_EQ(log.entries(), (std::vector<std::string>{"missing NodeCreated " + at("later")}));
     writer->remove(at("later"));
     EXPECT_FALSE(c.exists(at("later")).has_value());
-    EXPECT_EQ(log.entries(), (std::vector<std::string>{"missing NodeCreated " + at("later"),
-                                                       "present NodeDeleted " + at("later")}));
+    EXPECT_EQ(log.entries(),
+              (std::vector<std::string>{"missing NodeCreated " + at("later"), "present NodeDeleted " + at("later")}));
   });
 }
 
@@ -68,9 +68,9 @@ TEST_P(ClientWatchTest, ChildWatchSeesChildrenAndTheParentsDeletion) {
     writer->remove(at("p"));
     // NodeDeleted reaches the child and the data watchers.
     EXPECT_FALSE(c.exists(at("p")).has_value());
-    EXPECT_EQ(log.entries(), (std::vector<std::string>{"c1 NodeChildrenChanged " + at("p"),
-                                                       "c2 NodeChildrenChanged " + at("p"),
-                                                       "d NodeDeleted " + at("p"), "c3 NodeDeleted " + at("p")}))
+    EXPECT_EQ(log.entries(),
+              (std::vector<std::string>{"c1 NodeChildrenChanged " + at("p"), "c2 NodeChildrenChanged " + at("p"),
+                                        "d NodeDeleted " + at("p"), "c3 NodeDeleted " + at("p")}))
         << log.dump();
   });
 }
@@ -87,9 +87,9 @@ TEST_P(ClientWatchTest, EverySameKindWatcherOnAPathFires) {
     writer->set(at("n"), "x");
     c.sync(at("n"));
     EXPECT_EQ(c.get(at("n")).data, "x");
-    EXPECT_EQ(log.entries(), (std::vector<std::string>{"first NodeDataChanged " + at("n"),
-                                                       "second NodeDataChanged " + at("n"),
-                                                       "third NodeDataChanged " + at("n")}));
+    EXPECT_EQ(log.entries(),
+              (std::vector<std::string>{"first NodeDataChanged " + at("n"), "second NodeDataChanged " + at("n"),
+                                        "third NodeDataChanged " + at("n")}));
   });
 }
 

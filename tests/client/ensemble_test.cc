@@ -7,8 +7,8 @@
 #include <functional>
 #include <iostream>
 
-#include "tests/client/fiber_test_util.h"
 #include "tests/client/client_fixture.h"
+#include "tests/client/fiber_test_util.h"
 #include "tests/support/test_ensemble.h"
 
 namespace corral::test {

@@ -18,9 +18,9 @@
 #include <set>
 #include <thread>
 
-#include "corral/client.h"
-#include "corral/asio.h"
 #include "client/runtime/await.h"
+#include "corral/asio.h"
+#include "corral/client.h"
 #include "corral/runtime.h"
 #include "tests/client/fiber_test_util.h"
 #include "tests/support/test_server.h"

@@ -82,13 +82,14 @@ class TcpProxy::Impl {
           self->close();
           return;
         }
-        asio::async_write(to, asio::buffer(buf.data(), n), [self, &from, &to, &buf](const error_code& wec, std::size_t) {
-          if (wec) {
-            self->close();
-            return;
-          }
-          self->pump(from, to, buf);
-        });
+        asio::async_write(to, asio::buffer(buf.data(), n),
+                          [self, &from, &to, &buf](const error_code& wec, std::size_t) {
+                            if (wec) {
+                              self->close();
+                              return;
+                            }
+                            self->pump(from, to, buf);
+                          });
       });
     }
   };

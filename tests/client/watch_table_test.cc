@@ -180,8 +180,8 @@ TEST_F(WatchTableTest, RemoveAndContainsByWatcherType) {
     add(WatchKind::recursive, "/a", "r");
   };
   fill();
-  for (auto type : {WatcherType::children, WatcherType::data, WatcherType::persistent,
-                    WatcherType::persistentRecursive, WatcherType::any}) {
+  for (auto type : {WatcherType::children, WatcherType::data, WatcherType::persistent, WatcherType::persistentRecursive,
+                    WatcherType::any}) {
     EXPECT_TRUE(table_.contains("/a", type)) << static_cast<int>(type);
     EXPECT_FALSE(table_.contains("/b", type)) << static_cast<int>(type);
   }

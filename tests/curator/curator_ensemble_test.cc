@@ -10,8 +10,8 @@
 #include "tests/client/tcp_proxy.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
-#include "tests/support/text_file.h"
 #include "tests/support/test_ensemble.h"
+#include "tests/support/text_file.h"
 
 namespace corral::test {
 namespace {
@@ -19,14 +19,15 @@ namespace {
 class CuratorEnsembleTest : public ::testing::TestWithParam<ServerKind> {
  protected:
   std::unique_ptr<Process> curator(const std::vector<std::string>& args, const std::filesystem::path& log) {
-    std::vector<std::string> argv{CORRAL_JAVA, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", CORRAL_CURATOR_CLASSPATH,
+    std::vector<std::string> argv{CORRAL_JAVA,  "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", CORRAL_CURATOR_CLASSPATH,
                                   "CuratorPeer"};
     argv.insert(argv.end(), args.begin(), args.end());
     return std::make_unique<Process>(argv, log);
   }
   std::string logs() const {
     std::string out;
-    for (const char* name : {"a.log", "b.log"}) out += std::string("---- ") + name + "\n" + read_file(dir_.path() / name);
+    for (const char* name : {"a.log", "b.log"})
+      out += std::string("---- ") + name + "\n" + read_file(dir_.path() / name);
     return out;
   }
   TempDir dir_{"corral-curator-ensemble"};
@@ -63,10 +64,12 @@ TEST_P(CuratorEnsembleTest, ACuratorWorkloadGoesOnAcrossADroppedConnectionAndALe
   };
   ASSERT_TRUE(wait_until([&] { return progressed(20); }, 180s, 50ms)) << logs();
   for (auto& p : proxies) p->drop_all();  // every connection of both drops at once
-  ASSERT_TRUE(wait_until([&] { return progressed(50); }, 120s, 50ms)) << "stuck after the dropped connections\n" << logs();
+  ASSERT_TRUE(wait_until([&] { return progressed(50); }, 120s, 50ms)) << "stuck after the dropped connections\n"
+                                                                      << logs();
   e.kill9(leader);
   ASSERT_TRUE(wait_until([&] { return !a->alive() && !b->alive(); }, 180s, 50ms))
-      << "stuck after kill -9 of the leader\n" << logs() << e.logs_tail();
+      << "stuck after kill -9 of the leader\n"
+      << logs() << e.logs_tail();
   const std::string out_a = read_file(a_log), out_b = read_file(b_log);
   for (const auto* out : {&out_a, &out_b}) {
     EXPECT_EQ(count_lines(*out, "done " + std::to_string(rounds)), 1u) << *out;

@@ -19,7 +19,7 @@ class CuratorInteropTest : public ClientTest {
  protected:
   // A CuratorPeer process (tests/curator/CuratorPeer.java); output to `log`.
   std::unique_ptr<Process> curator(const std::vector<std::string>& args, const std::filesystem::path& log) {
-    std::vector<std::string> argv{CORRAL_JAVA, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", CORRAL_CURATOR_CLASSPATH,
+    std::vector<std::string> argv{CORRAL_JAVA,  "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", CORRAL_CURATOR_CLASSPATH,
                                   "CuratorPeer"};
     argv.insert(argv.end(), args.begin(), args.end());
     return std::make_unique<Process>(argv, log);
@@ -35,8 +35,10 @@ TEST_P(CuratorInteropTest, CuratorAndCorralShareOneLock) {
     const std::string lock_path = at("lock"), counter = at("counter");
     c.create(counter, "0");
     constexpr int rounds = 25;
-    auto j1 = curator({"lock", server().host_port(), lock_path, std::to_string(rounds), counter}, dir_.path() / "j1.log");
-    auto j2 = curator({"lock", server().host_port(), lock_path, std::to_string(rounds), counter}, dir_.path() / "j2.log");
+    auto j1 =
+        curator({"lock", server().host_port(), lock_path, std::to_string(rounds), counter}, dir_.path() / "j1.log");
+    auto j2 =
+        curator({"lock", server().host_port(), lock_path, std::to_string(rounds), counter}, dir_.path() / "j2.log");
     std::vector<boost::fibers::fiber> ours;
     for (int k = 0; k < 2; ++k) {
       ours.emplace_back([&] {
@@ -53,8 +55,10 @@ TEST_P(CuratorInteropTest, CuratorAndCorralShareOneLock) {
     for (auto& f : ours) f.join();
     ASSERT_TRUE(fiber_wait_until([&] { return !j1->alive() && !j2->alive(); }, 120s))
         << read_file(dir_.path() / "j1.log") << read_file(dir_.path() / "j2.log");
-    EXPECT_NE(read_file(dir_.path() / "j1.log").find("done 25"), std::string::npos) << read_file(dir_.path() / "j1.log");
-    EXPECT_NE(read_file(dir_.path() / "j2.log").find("done 25"), std::string::npos) << read_file(dir_.path() / "j2.log");
+    EXPECT_NE(read_file(dir_.path() / "j1.log").find("done 25"), std::string::npos)
+        << read_file(dir_.path() / "j1.log");
+    EXPECT_NE(read_file(dir_.path() / "j2.log").find("done 25"), std::string::npos)
+        << read_file(dir_.path() / "j2.log");
     EXPECT_EQ(c.get(counter).data, std::to_string(4 * rounds));
     // Curator's and our nodes were all named the same way and are all gone
     // (the lock path itself is a container, which may be gone too).

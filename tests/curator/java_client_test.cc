@@ -17,8 +17,8 @@ namespace {
 class JavaClientTest : public ClientTest {
  protected:
   std::unique_ptr<Process> java(const std::vector<std::string>& args, const std::filesystem::path& log) {
-    std::vector<std::string> argv{CORRAL_JAVA, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", CORRAL_CURATOR_CLASSPATH,
-                                  "JavaClientPeer"};
+    std::vector<std::string> argv{
+        CORRAL_JAVA, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", CORRAL_CURATOR_CLASSPATH, "JavaClientPeer"};
     argv.insert(argv.end(), args.begin(), args.end());
     return std::make_unique<Process>(argv, log);
   }
@@ -39,7 +39,8 @@ TEST_P(JavaClientTest, WatchesSurviveADroppedConnectionWithOneReconnect) {
         << read_file(log);
     proxy.drop_all();
     ASSERT_TRUE(fiber_wait_until([&] { return count_lines(read_file(log), "state SyncConnected") >= 2; }, 60s))
-        << "never reconnected\n" << read_file(log);
+        << "never reconnected\n"
+        << read_file(log);
     // Whether its SetWatches reaches the server before or after this change,
     // the watch fires (SetWatches reports changes since the client's zxid).
     c.set(path, "after");

@@ -5,9 +5,9 @@
 // test prints the end of every server's log.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/fiber/fiber.hpp>
 #include <boost/fiber/future.hpp>
-#include <algorithm>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
@@ -39,8 +39,8 @@ std::vector<std::string> children_on(Runtime& rt, TestEnsemble& e, int node, con
 // Does any file under `dir` contain `needle`? (A txn the leader logged.)
 bool files_contain(const std::filesystem::path& dir, const std::string& needle) {
   std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     std::ifstream in(it->path(), std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -168,7 +168,8 @@ TEST_F(EnsembleGuarantees, KillingTheLeaderUnderWritesLosesNoAcknowledgedWrite) 
     std::size_t acked_at_kill = 0;
     while (!deadline.expired()) {
       while (inflight.size() < 20) {
-        inflight.emplace_back(next, c->async_create("/stream/w-", std::to_string(next), {.mode = CreateMode::persistentSequential}));
+        inflight.emplace_back(
+            next, c->async_create("/stream/w-", std::to_string(next), {.mode = CreateMode::persistentSequential}));
         ++next;
       }
       auto [n, f] = std::move(inflight.front());
@@ -177,7 +178,8 @@ TEST_F(EnsembleGuarantees, KillingTheLeaderUnderWritesLosesNoAcknowledgedWrite) 
       if (!r.error) {
         acked[n] = r.value.path;
         if (killed && failover.count() == 0) {
-          failover = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at);
+          failover =
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at);
         }
       }
       if (!killed && acked.size() >= 300) {
@@ -291,7 +293,9 @@ TEST_F(EnsembleGuarantees, WritersPinnedToFollowersGoOnAfterTheLeaderIsKilled) {
             [&] { stop = true; });
       }
       ASSERT_TRUE(fiber_wait_until(
-          [&] { return std::all_of(writers.begin(), writers.end(), [](const Writer& w) { return w.acks >= before_kill; }); },
+          [&] {
+            return std::all_of(writers.begin(), writers.end(), [](const Writer& w) { return w.acks >= before_kill; });
+          },
           60s))
           << "round " << round << ": writers did not get going";
       for (auto& w : writers) w.acks_at_kill = w.acks;
@@ -299,8 +303,9 @@ TEST_F(EnsembleGuarantees, WritersPinnedToFollowersGoOnAfterTheLeaderIsKilled) {
       e().kill9(leader);
       const bool all_going = fiber_wait_until(
           [&] {
-            return std::all_of(writers.begin(), writers.end(),
-                               [](const Writer& w) { return !w.failure.empty() || w.acks >= w.acks_at_kill + after_kill; });
+            return std::all_of(writers.begin(), writers.end(), [](const Writer& w) {
+              return !w.failure.empty() || w.acks >= w.acks_at_kill + after_kill;
+            });
           },
           60s);
       stop = true;
@@ -310,20 +315,23 @@ TEST_F(EnsembleGuarantees, WritersPinnedToFollowersGoOnAfterTheLeaderIsKilled) {
       if (!all_going) {
         std::string stuck;
         for (const auto& w : writers) {
-          if (w.acks < w.acks_at_kill + after_kill) stuck += " [" + w.name + ": " + std::to_string(w.acks - w.acks_at_kill) + " acks since the kill]";
+          if (w.acks < w.acks_at_kill + after_kill)
+            stuck += " [" + w.name + ": " + std::to_string(w.acks - w.acks_at_kill) + " acks since the kill]";
         }
         std::string cons;
         for (int i = 0; i < 3; ++i) {
           if (i != leader) cons += "server " + std::to_string(i + 1) + " cons:\n" + e().four_letter(i, "cons");
         }
-        ADD_FAILURE() << "round " << round << ": writers stuck 60 s after kill -9 of the leader:" << stuck << "\n" << cons;
+        ADD_FAILURE() << "round " << round << ": writers stuck 60 s after kill -9 of the leader:" << stuck << "\n"
+                      << cons;
       }
     });
     ASSERT_FALSE(HasFailure());
     std::cout << "round " << round << ": kill -9 of server " << leader + 1 << "; first write after it:";
     for (const auto& w : writers) {
       std::cout << " " << w.name << " "
-                << std::chrono::duration_cast<std::chrono::milliseconds>(w.first_after_kill - killed_at).count() << " ms;";
+                << std::chrono::duration_cast<std::chrono::milliseconds>(w.first_after_kill - killed_at).count()
+                << " ms;";
     }
     std::cout << "\n";
     e().restart(leader, 90s);
@@ -468,9 +476,10 @@ TEST_F(EnsembleGuarantees, ALeaderWhoseFollowersDieStepsDownAtOnce) {
   e().kill9((leader + 1) % 3);
   e().kill9((leader + 2) % 3);
   EXPECT_TRUE(wait_until([&] { return e().mode(leader) != "leader"; }, 7s, 10ms)) << "still leading 7 s later";
-  std::cout << "the leader stopped leading "
-            << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at).count()
-            << " ms after kill -9 of both followers\n";
+  std::cout
+      << "the leader stopped leading "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at).count()
+      << " ms after kill -9 of both followers\n";
 }
 
 // A client never goes back in time: a server that has not seen the newest

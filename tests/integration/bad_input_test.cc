@@ -103,18 +103,12 @@ TEST_F(BadInputTest, InvalidPathsGetZooKeepersAnswers) {
   };
   const Error bad = Error::badArguments, none = Error::noNode;
   const std::vector<Case> cases = {
-      {"relative", bad, bad, bad, none, none},
-      {"/trailing/", none, none, bad, none, none},
-      {"/ok/", bad, none, bad, none, none},
-      {"//double", bad, none, bad, none, none},
-      {"/ok//x", none, none, bad, none, none},
-      {"/ok/./x", none, none, bad, none, none},
-      {"/ok/../x", none, none, bad, none, none},
-      {"/.", bad, none, bad, none, none},
-      {"/ok/..", bad, none, bad, none, none},
-      {std::string("/nul\0x", 6), bad, bad, bad, none, bad},
-      {"/ctl\x01", bad, none, bad, none, none},
-      {"/del\x7f", bad, none, bad, none, none},
+      {"relative", bad, bad, bad, none, none},   {"/trailing/", none, none, bad, none, none},
+      {"/ok/", bad, none, bad, none, none},      {"//double", bad, none, bad, none, none},
+      {"/ok//x", none, none, bad, none, none},   {"/ok/./x", none, none, bad, none, none},
+      {"/ok/../x", none, none, bad, none, none}, {"/.", bad, none, bad, none, none},
+      {"/ok/..", bad, none, bad, none, none},    {std::string("/nul\0x", 6), bad, bad, bad, none, bad},
+      {"/ctl\x01", bad, none, bad, none, none},  {"/del\x7f", bad, none, bad, none, none},
       {"/ok/x/", bad, none, bad, none, none},
   };
   auto s = raw();
@@ -200,7 +194,8 @@ TEST_F(BadInputTest, AClientFromTheFutureIsRefused) {
   ASSERT_EQ(c->create("/x"), ZOK);
   // It has seen a zxid this server never had: it must try another server.
   RawConnection conn(server().port());
-  ASSERT_TRUE(conn.send_bytes(connect_frame(w::ConnectRequest{0, 1'000'000, 10000, 0, std::string(16, '\0'), false, true})));
+  ASSERT_TRUE(
+      conn.send_bytes(connect_frame(w::ConnectRequest{0, 1'000'000, 10000, 0, std::string(16, '\0'), false, true})));
   EXPECT_TRUE(conn.wait_closed());
   expect_log_lines("client must try another server", 1);
   ASSERT_NO_FATAL_FAILURE(expect_serving());

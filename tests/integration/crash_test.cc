@@ -248,15 +248,15 @@ TEST_F(CrashTest, SessionsAndEphemeralsAfterACrash) {
   RawSession::Options short_lived;
   short_lived.timeout_ms = 600;
   auto gone = raw(short_lived);
-  ASSERT_EQ(gone->call(w::OpCode::create, w::CreateRequest{"/gone", "", {{w::perms::all, {"world", "anyone"}}}, 1})
-                .err(),
-            Error::ok);
+  ASSERT_EQ(
+      gone->call(w::OpCode::create, w::CreateRequest{"/gone", "", {{w::perms::all, {"world", "anyone"}}}, 1}).err(),
+      Error::ok);
   RawSession::Options long_lived;
   long_lived.timeout_ms = 20000;
   auto back = raw(long_lived);
-  ASSERT_EQ(back->call(w::OpCode::create, w::CreateRequest{"/back", "", {{w::perms::all, {"world", "anyone"}}}, 1})
-                .err(),
-            Error::ok);
+  ASSERT_EQ(
+      back->call(w::OpCode::create, w::CreateRequest{"/back", "", {{w::perms::all, {"world", "anyone"}}}, 1}).err(),
+      Error::ok);
   RawSession::Options resume_back;
   resume_back.session_id = back->session_id();
   resume_back.password = back->password();

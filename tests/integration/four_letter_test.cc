@@ -75,11 +75,11 @@ TEST_F(FourLetterTest, MntrReportsCountsUnderZooKeepersKeys) {
   std::string data;
   ASSERT_EQ(c->get("/m", &data, nullptr, true), ZOK);
   const auto m = pairs(server().four_letter("mntr"), '\t');
-  for (const char* key : {"zk_version", "zk_server_state", "zk_avg_latency", "zk_max_latency", "zk_min_latency",
-                          "zk_packets_received", "zk_packets_sent", "zk_num_alive_connections",
-                          "zk_outstanding_requests", "zk_znode_count", "zk_watch_count", "zk_ephemerals_count",
-                          "zk_approximate_data_size", "zk_open_file_descriptor_count",
-                          "zk_max_file_descriptor_count"}) {
+  for (const char* key :
+       {"zk_version", "zk_server_state", "zk_avg_latency", "zk_max_latency", "zk_min_latency", "zk_packets_received",
+        "zk_packets_sent", "zk_num_alive_connections", "zk_outstanding_requests", "zk_znode_count", "zk_watch_count",
+        "zk_ephemerals_count", "zk_approximate_data_size", "zk_open_file_descriptor_count",
+        "zk_max_file_descriptor_count"}) {
     EXPECT_TRUE(m.count(key)) << "mntr lacks " << key;
   }
   EXPECT_EQ(m.at("zk_server_state"), "standalone");

@@ -112,14 +112,13 @@ TEST_F(PipelineTest, PipelinedReadsSeeTheWritesSentBeforeThem) {
   Completions done(2 * rounds + 2);
   for (std::size_t i = 0; i < rounds; ++i) {
     const std::string v = "v" + std::to_string(i);
-    ASSERT_EQ(zoo_aset(c->get(), "/p", v.data(), static_cast<int>(v.size()), -1, &Completions::on_stat,
-                       done.data(2 * i)),
-              ZOK);
+    ASSERT_EQ(
+        zoo_aset(c->get(), "/p", v.data(), static_cast<int>(v.size()), -1, &Completions::on_stat, done.data(2 * i)),
+        ZOK);
     ASSERT_EQ(zoo_aget(c->get(), "/p", 0, &Completions::on_data, done.data(2 * i + 1)), ZOK);
   }
   // A failing write in the middle of the stream is answered in its turn too.
-  ASSERT_EQ(zoo_acreate(c->get(), "/p", "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, &Completions::on_string,
-                        done.data(2 * rounds)),
+  ASSERT_EQ(zoo_acreate(c->get(), "/p", "", 0, &ZOO_OPEN_ACL_UNSAFE, 0, &Completions::on_string, done.data(2 * rounds)),
             ZOK);
   ASSERT_EQ(zoo_aget(c->get(), "/p", 0, &Completions::on_data, done.data(2 * rounds + 1)), ZOK);
   ASSERT_TRUE(done.wait_all(2 * rounds + 2));
@@ -146,10 +145,10 @@ TEST_F(PipelineTest, ManyClientsPipelineCreatesAtOnce) {
   for (std::size_t i = 0; i < per_client; ++i) {
     for (int k = 0; k < clients; ++k) {
       const std::string path = "/c" + std::to_string(k) + "/n-";
-      ASSERT_EQ(zoo_acreate(cs[static_cast<std::size_t>(k)]->get(), path.c_str(), "", 0, &ZOO_OPEN_ACL_UNSAFE,
-                            ZOO_PERSISTENT_SEQUENTIAL, &Completions::on_string,
-                            dones[static_cast<std::size_t>(k)]->data(i)),
-                ZOK);
+      ASSERT_EQ(
+          zoo_acreate(cs[static_cast<std::size_t>(k)]->get(), path.c_str(), "", 0, &ZOO_OPEN_ACL_UNSAFE,
+                      ZOO_PERSISTENT_SEQUENTIAL, &Completions::on_string, dones[static_cast<std::size_t>(k)]->data(i)),
+          ZOK);
     }
   }
   for (int k = 0; k < clients; ++k) {
@@ -185,14 +184,17 @@ TEST_F(PipelineTest, RawBurstOfTenThousandRequestsIsAnsweredInOrder) {
     switch (i % 4) {
       case 0:
         burst += request_frame(xid, w::OpCode::create,
-                               w::encode_to_string(w::CreateRequest{"/b/" + std::to_string(i), "", {{w::perms::all, {"world", "anyone"}}}, 0}));
+                               w::encode_to_string(w::CreateRequest{
+                                   "/b/" + std::to_string(i), "", {{w::perms::all, {"world", "anyone"}}}, 0}));
         break;
       case 1:
-        burst += request_frame(xid, w::OpCode::exists, w::encode_to_string(w::ExistsRequest{"/b/" + std::to_string(i - 1), false}));
+        burst += request_frame(xid, w::OpCode::exists,
+                               w::encode_to_string(w::ExistsRequest{"/b/" + std::to_string(i - 1), false}));
         break;
       case 2:
-        burst += request_frame(xid, w::OpCode::create,
-                               w::encode_to_string(w::CreateRequest{"/b", "", {{w::perms::all, {"world", "anyone"}}}, 0}));
+        burst +=
+            request_frame(xid, w::OpCode::create,
+                          w::encode_to_string(w::CreateRequest{"/b", "", {{w::perms::all, {"world", "anyone"}}}, 0}));
         break;
       default:
         burst += request_frame(xid, w::OpCode::getData, w::encode_to_string(w::GetDataRequest{"/b", false}));
@@ -237,8 +239,8 @@ TEST_F(ThrottledPipelineTest, ABurstFarOverTheLimitIsAnsweredInOrder) {
   std::string burst;
   for (int i = 0; i < n; ++i) {
     burst += request_frame(5000 + i, w::OpCode::create,
-                           w::encode_to_string(w::CreateRequest{"/t/" + std::to_string(i), "",
-                                                                {{w::perms::all, {"world", "anyone"}}}, 0}));
+                           w::encode_to_string(w::CreateRequest{
+                               "/t/" + std::to_string(i), "", {{w::perms::all, {"world", "anyone"}}}, 0}));
   }
   std::thread writer([&] { s->connection().send_bytes(burst); });
   int answered = 0;

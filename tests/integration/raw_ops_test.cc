@@ -2,8 +2,8 @@
 // client: multiRead, getEphemerals, getAllChildrenNumber, whoAmI, and a check
 // on its own.
 #include <algorithm>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/integration/fixture.h"

@@ -27,8 +27,8 @@ class WatchTest : public ServerTest {
   }
 
   static std::size_t count(const std::vector<ZkEvent>& events, int type, const std::string& path) {
-    return static_cast<std::size_t>(std::count_if(
-        events.begin(), events.end(), [&](const ZkEvent& e) { return e.type == type && e.path == path; }));
+    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(),
+                                                  [&](const ZkEvent& e) { return e.type == type && e.path == path; }));
   }
 
   int markers_ = 0;
@@ -253,12 +253,9 @@ class RawWatchTest : public ServerTest {
     return s.call(w::OpCode::setData, w::SetDataRequest{path, data, -1});
   }
   Reply create(RawSession& s, const std::string& path, const std::string& data = {}, int32_t flags = 0) {
-    return s.call(w::OpCode::create,
-                  w::CreateRequest{path, data, {{w::perms::all, {"world", "anyone"}}}, flags});
+    return s.call(w::OpCode::create, w::CreateRequest{path, data, {{w::perms::all, {"world", "anyone"}}}, flags});
   }
-  Reply remove(RawSession& s, const std::string& path) {
-    return s.call(w::OpCode::remove, w::DeleteRequest{path, -1});
-  }
+  Reply remove(RawSession& s, const std::string& path) { return s.call(w::OpCode::remove, w::DeleteRequest{path, -1}); }
   // A round trip: every event sent to `s` before it is queued when it returns.
   void flush(RawSession& s) { ASSERT_EQ(exists(s, "/", false).err(), Error::ok); }
 
@@ -371,12 +368,9 @@ TEST_F(RawWatchTest, PersistentWatchStaysAndSeesDataAndChildrenOfItsNodeOnly) {
   ASSERT_EQ(remove(*b, "/p").err(), Error::ok);
   ASSERT_EQ(create(*b, "/p").err(), Error::ok);  // still there after the delete
   ASSERT_NO_FATAL_FAILURE(flush(*a));
-  EXPECT_EQ(drain(*a), (Events{{changed, "/p"},
-                               {changed, "/p"},
-                               {children, "/p"},
-                               {children, "/p"},
-                               {deleted, "/p"},
-                               {created, "/p"}}));
+  EXPECT_EQ(
+      drain(*a),
+      (Events{{changed, "/p"}, {changed, "/p"}, {children, "/p"}, {children, "/p"}, {deleted, "/p"}, {created, "/p"}}));
 
   // removeWatches with type Any (3) ends it (ZooKeeper 3.8 knows no
   // Persistent type here); a second time there is none.
@@ -401,11 +395,9 @@ TEST_F(RawWatchTest, RecursiveWatchSeesTheWholeSubtreeButNoChildEvents) {
   ASSERT_EQ(create(*b, "/elsewhere").err(), Error::ok);
   ASSERT_EQ(create(*b, "/rr").err(), Error::ok);  // a sibling sharing the prefix is not below /r
   ASSERT_NO_FATAL_FAILURE(flush(*a));
-  EXPECT_EQ(drain(*a), (Events{{created, "/r/a"},
-                               {created, "/r/a/b"},
-                               {changed, "/r/a/b"},
-                               {changed, "/r"},
-                               {deleted, "/r/a/b"}}));
+  EXPECT_EQ(
+      drain(*a),
+      (Events{{created, "/r/a"}, {created, "/r/a/b"}, {changed, "/r/a/b"}, {changed, "/r"}, {deleted, "/r/a/b"}}));
 
   ASSERT_EQ(a->call(w::OpCode::checkWatches, w::CheckWatchesRequest{"/r", 3}).err(), Error::ok);
   ASSERT_EQ(a->call(w::OpCode::removeWatches, w::RemoveWatchesRequest{"/r", 3}).err(), Error::ok);

@@ -128,8 +128,9 @@ TEST_P(CliRecipeTest, WaitersKeepOneNodeEachWatchOnlyTheirPredecessorAndGoInQueu
     constexpr std::size_t n = 8;
     std::vector<std::unique_ptr<Process>> waiters;
     for (std::size_t i = 0; i < n; ++i) {
-      waiters.push_back(spawn({"lock", lock, "--", "sh", "-c", "echo \"$CORRAL_LOCK_NODE\" >> '" + order.string() + "'"},
-                              "w" + std::to_string(i) + ".log"));
+      waiters.push_back(
+          spawn({"lock", lock, "--", "sh", "-c", "echo \"$CORRAL_LOCK_NODE\" >> '" + order.string() + "'"},
+                "w" + std::to_string(i) + ".log"));
     }
     ASSERT_TRUE(fiber_wait_until([&] { return nodes(c, lock).size() == n + 1; })) << nodes(c, lock).size();
     const auto queue = recipes::sorted_by_sequence(nodes(c, lock), "lock-");
@@ -198,7 +199,8 @@ TEST_P(CliRecipeTest, ElectRunsTheCommandAsLeader) {
     recipes::LeaderLatch observer(c, at("e"), "observer");
     EXPECT_EQ(observer.leader_id(), "worker-7");
     // Next in line: runs its command once the first resigns.
-    auto q = spawn({"elect", at("e"), "worker-8", "--", "sh", "-c", "echo \"$CORRAL_LEADER_NODE\"; exit 3"}, "next.log");
+    auto q =
+        spawn({"elect", at("e"), "worker-8", "--", "sh", "-c", "echo \"$CORRAL_LEADER_NODE\"; exit 3"}, "next.log");
     ASSERT_TRUE(fiber_wait_until([&] { return observer.participants().size() == 2; }));
     EXPECT_TRUE(output("next.log").empty()) << "ran its command while another led";
     p->signal(SIGINT);

@@ -253,7 +253,8 @@ TEST_P(ConfigurationTest, ReadersNeverSeeAMixOfTwoPublications) {
       const auto status = workers[w]->wait(40s);
       ASSERT_TRUE(status) << "reader " << w << " still running";
       EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-          << describe_wait_status(*status) << "\n" << slurp(dir.path() / ("reader" + std::to_string(w) + ".log"));
+          << describe_wait_status(*status) << "\n"
+          << slurp(dir.path() / ("reader" + std::to_string(w) + ".log"));
       const auto log = slurp(dir.path() / ("reader" + std::to_string(w) + ".log"));
       std::printf("[ figures  ] reader process %zu: %s", w, log.c_str());
     }
@@ -387,8 +388,7 @@ TEST_P(ConfigurationTest, AFollowerSurvivesAServerRestart) {
     ASSERT_TRUE(wc);
     Configuration writer(*wc, "/app/config");
     EXPECT_EQ(writer.publish({{"mode", "two"}}), 2u);
-    ASSERT_TRUE(follower.wait_until([](const auto& now) { return now && now->generation == 2; },
-                                    Clock::now() + 30s))
+    ASSERT_TRUE(follower.wait_until([](const auto& now) { return now && now->generation == 2; }, Clock::now() + 30s))
         << "follower state " << to_string(fc->state());
     EXPECT_EQ(follower.current()->values, (ConfigValues{{"mode", "two"}}));
     EXPECT_EQ(follower.snapshot().generation, 2u);

@@ -90,8 +90,8 @@ CORRAL_RECIPE_WORKER(db_rounds) {
   });
   std::ofstream out(args.at(6), std::ios::app);
   for (const auto& r : records) {
-    out << r.participant << ' ' << r.round << ' ' << r.enter_start << ' ' << r.enter_end << ' ' << r.leave_start
-        << ' ' << r.leave_end << '\n';
+    out << r.participant << ' ' << r.round << ' ' << r.enter_start << ' ' << r.enter_end << ' ' << r.leave_start << ' '
+        << r.leave_end << '\n';
   }
   return failures == 0 ? 0 : 1;
 }
@@ -134,8 +134,8 @@ class DoubleBarrierTest : public ClientTest {
     std::error_code ec;
     auto kids = c.children(path, {}, ec);
     if (ec) return 0;
-    return static_cast<std::size_t>(std::count_if(kids.names.begin(), kids.names.end(),
-                                                  [](const std::string& n) { return n != "ready"; }));
+    return static_cast<std::size_t>(
+        std::count_if(kids.names.begin(), kids.names.end(), [](const std::string& n) { return n != "ready"; }));
   }
 
   std::unique_ptr<Client> connect_with_timeout(Runtime& rt, std::chrono::milliseconds session_timeout,
@@ -183,7 +183,8 @@ TEST_P(DoubleBarrierTest, RoundsAcrossProcessesKeepTheirOrder) {
     const auto status = workers[w]->wait(60s);
     ASSERT_TRUE(status) << "worker " << w << " still running";
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-        << describe_wait_status(*status) << "\n" << slurp(dir.path() / ("worker" + std::to_string(w) + ".log"));
+        << describe_wait_status(*status) << "\n"
+        << slurp(dir.path() / ("worker" + std::to_string(w) + ".log"));
   }
 
   std::map<int64_t, std::vector<RoundRecord>> by_round;
@@ -209,8 +210,8 @@ TEST_P(DoubleBarrierTest, RoundsAcrossProcessesKeepTheirOrder) {
     }
     EXPECT_LE(last_enter_start, first_enter_end) << "round " << round << ": an enter returned before all had entered";
     EXPECT_LE(last_leave_start, first_leave_end) << "round " << round << ": a leave returned before all had left";
-    EXPECT_LE(previous_leave_start, first_enter_start) << "round " << round << " began before round " << round - 1
-                                                      << " was left by all";
+    EXPECT_LE(previous_leave_start, first_enter_start)
+        << "round " << round << " began before round " << round - 1 << " was left by all";
     previous_leave_start = last_leave_start;
   }
   if (by_round.size() > 1) {
@@ -223,10 +224,11 @@ TEST_P(DoubleBarrierTest, RoundsAcrossProcessesKeepTheirOrder) {
         to = std::max(to, x.leave_end);
       }
     }
-    std::printf("[ figures  ] %s: %d participants in %d processes: %.2f ms per round "
-                "(enter + leave, random pauses up to 3 ms)\n",
-                kind_name(kind()).c_str(), participants, processes,
-                static_cast<double>(to - from) / 1e6 / static_cast<double>(by_round.size() - 1));
+    std::printf(
+        "[ figures  ] %s: %d participants in %d processes: %.2f ms per round "
+        "(enter + leave, random pauses up to 3 ms)\n",
+        kind_name(kind()).c_str(), participants, processes,
+        static_cast<double>(to - from) / 1e6 / static_cast<double>(by_round.size() - 1));
   }
   with_client([&](Runtime&, Client& c) {
     // Every participant removed its node; the last one out removed ready.

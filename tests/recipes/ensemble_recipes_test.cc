@@ -143,7 +143,8 @@ TEST_P(RecipesOnEnsembleTest, TheElectionSurvivesKillingTheEnsemblesLeader) {
     std::vector<std::unique_ptr<recipes::LeaderLatch>> latches;
     for (int i = 0; i < 3; ++i) {
       clients.push_back(client_on(rt, ensemble_->connect_string()));
-      latches.push_back(std::make_unique<recipes::LeaderLatch>(*clients.back(), at("election"), "p" + std::to_string(i)));
+      latches.push_back(
+          std::make_unique<recipes::LeaderLatch>(*clients.back(), at("election"), "p" + std::to_string(i)));
       latches.back()->start();
     }
     const auto leaders = [&] {

@@ -56,7 +56,6 @@ class GroupMembershipTest : public ClientTest {
     }
     return out;
   }
-
 };
 CORRAL_CLIENT_SUITE(GroupMembershipTest);
 

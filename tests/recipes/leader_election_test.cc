@@ -95,7 +95,6 @@ CORRAL_RECIPE_WORKER(latch_holder) {
 
 class LeaderElectionTest : public ClientTest {
  protected:
-
   std::unique_ptr<Client> connect_via(Runtime& rt, TcpProxy& proxy, bool renew = false) {
     auto o = options();
     o.connect_string = proxy.host_port();
@@ -122,7 +121,8 @@ struct Heard {
     };
   }
   bool wait_for(std::string_view word, std::size_t count = 1) const {
-    return fiber_wait_until([&] { return static_cast<std::size_t>(std::count(words.begin(), words.end(), word)) >= count; });
+    return fiber_wait_until(
+        [&] { return static_cast<std::size_t>(std::count(words.begin(), words.end(), word)) >= count; });
   }
   std::string dump() const {
     std::string out;
@@ -140,8 +140,8 @@ TEST_P(LeaderElectionTest, OneLeaderAtATimeAcrossProcessesWithRisingTokens) {
     std::vector<std::unique_ptr<Process>> procs;
     for (int w = 0; w < workers; ++w) {
       procs.push_back(spawn_worker("elector",
-                                   {server().host_port(), at("election"), at("log"), at("fence"), "w" + std::to_string(w),
-                                    std::to_string(latches), std::to_string(terms)},
+                                   {server().host_port(), at("election"), at("log"), at("fence"),
+                                    "w" + std::to_string(w), std::to_string(latches), std::to_string(terms)},
                                    dir.path() / ("w" + std::to_string(w) + ".log")));
     }
     for (int w = 0; w < workers; ++w) {

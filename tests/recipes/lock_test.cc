@@ -84,7 +84,6 @@ CORRAL_RECIPE_WORKER(lock_holder) {
 
 class LockTest : public ClientTest {
  protected:
-
   std::vector<std::string> nodes(Client& c, const std::string& path) {
     std::error_code ec;
     auto kids = c.children(path, {}, ec);
@@ -136,10 +135,10 @@ TEST_P(LockTest, ProcessesNeverOverlap) {
     constexpr int workers = 3, fibers = 2, rounds = 8;
     std::vector<std::unique_ptr<Process>> procs;
     for (int w = 0; w < workers; ++w) {
-      procs.push_back(spawn_worker("lock_contender",
-                                   {server().host_port(), at("lock"), at("counter"), std::to_string(fibers),
-                                    std::to_string(rounds)},
-                                   dir.path() / ("w" + std::to_string(w) + ".log")));
+      procs.push_back(spawn_worker(
+          "lock_contender",
+          {server().host_port(), at("lock"), at("counter"), std::to_string(fibers), std::to_string(rounds)},
+          dir.path() / ("w" + std::to_string(w) + ".log")));
     }
     // Fibers of this process contend too, through the same read-then-write.
     std::vector<std::unique_ptr<Client>> clients;

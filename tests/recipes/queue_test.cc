@@ -275,10 +275,9 @@ TEST_P(QueueTest, ManyConsumersInManyProcessesTakeEachItemExactlyOnce) {
   producers.push_back(spawn_worker("q_producer",
                                    {server().host_port(), path, "0", std::to_string(per_producer), "single"},
                                    dir.path() / "producer0.log"));
-  producers.push_back(spawn_worker("q_producer",
-                                   {server().host_port(), path, std::to_string(per_producer),
-                                    std::to_string(per_producer), "all"},
-                                   dir.path() / "producer1.log"));
+  producers.push_back(spawn_worker(
+      "q_producer", {server().host_port(), path, std::to_string(per_producer), std::to_string(per_producer), "all"},
+      dir.path() / "producer1.log"));
   const auto start = Clock::now();
   for (std::size_t p = 0; p < producers.size(); ++p) {
     const auto status = producers[p]->wait(60s);
@@ -332,8 +331,11 @@ TEST_P(QueueTest, DroppedConnectionsNeitherDoubleNorLoseItems) {
             boost::this_fiber::sleep_for(7ms);
             proxy.drop_all();
             ++drops;
-            fiber_wait_until([&] { return done || cut->state() == SessionState::connected ||
-                                          cut->state() == SessionState::reconnected; }, 60s);
+            fiber_wait_until(
+                [&] {
+                  return done || cut->state() == SessionState::connected || cut->state() == SessionState::reconnected;
+                },
+                60s);
           }
         },
         [&] { done = true; });
@@ -459,10 +461,11 @@ TEST_P(QueueTest, WaitingConsumersCostOneNotificationEachPerPut) {
     const int relistings = tap.requests(wire::OpCode::getChildren2) - listings;
     EXPECT_LE(notifications, 3 * consumers * consumers);
     EXPECT_LE(relistings, 3 * consumers * consumers);
-    std::printf("[ figures  ] %s: %d waiting consumers, %d puts: %d notifications, %d listings after the first, "
-                "%d getData, %d multi\n",
-                kind_name(kind()).c_str(), consumers, consumers, notifications, relistings,
-                tap.requests(wire::OpCode::getData), tap.requests(wire::OpCode::multi));
+    std::printf(
+        "[ figures  ] %s: %d waiting consumers, %d puts: %d notifications, %d listings after the first, "
+        "%d getData, %d multi\n",
+        kind_name(kind()).c_str(), consumers, consumers, notifications, relistings, tap.requests(wire::OpCode::getData),
+        tap.requests(wire::OpCode::multi));
   });
 }
 

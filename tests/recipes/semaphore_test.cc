@@ -68,7 +68,6 @@ class SemaphoreTest : public ClientTest {
     auto kids = c.children(path, {}, ec);
     return ec ? std::vector<std::string>{} : kids.names;
   }
-
 };
 
 TEST_P(SemaphoreTest, NeverMoreThanMaxHoldersAcrossProcessesAndClients) {

@@ -63,10 +63,9 @@ TEST_P(SharedCounterTest, ConcurrentAddsFromSeveralProcessesAndClientsSumExactly
     TempDir dir("counter-workers");
     std::vector<std::unique_ptr<Process>> procs;
     for (int w = 0; w < workers; ++w) {
-      procs.push_back(spawn_worker("counter_adder",
-                                   {server().host_port(), at("count"), std::to_string(worker_clients),
-                                    std::to_string(adds)},
-                                   dir.path() / ("w" + std::to_string(w) + ".log")));
+      procs.push_back(spawn_worker(
+          "counter_adder", {server().host_port(), at("count"), std::to_string(worker_clients), std::to_string(adds)},
+          dir.path() / ("w" + std::to_string(w) + ".log")));
     }
     std::vector<std::unique_ptr<Client>> clients;
     std::vector<boost::fibers::fiber> fibers;

@@ -70,9 +70,9 @@ struct Recorder {
   std::vector<std::string> described() const {
     std::vector<std::string> out;
     for (const auto& e : events) {
-      out.push_back(std::string(to_string(e.type)) + (e.path.empty() ? "" : " " + e.path.substr(base_len)) +
-                    (e.type == TreeEventType::nodeAdded || e.type == TreeEventType::nodeUpdated ? "=" + e.node.data
-                                                                                                  : ""));
+      out.push_back(
+          std::string(to_string(e.type)) + (e.path.empty() ? "" : " " + e.path.substr(base_len)) +
+          (e.type == TreeEventType::nodeAdded || e.type == TreeEventType::nodeUpdated ? "=" + e.node.data : ""));
     }
     return out;
   }
@@ -143,9 +143,9 @@ TEST_P(TreeCacheTest, FollowsAddsUpdatesAndRemovalsInOrder) {
     c.remove(r + "/c/d");
     c.remove(r + "/c");
     ASSERT_TRUE(cache.wait_until([&] { return cache.size() == 1; }, soon()));
-    EXPECT_EQ(rec.described(), (std::vector<std::string>{"nodeAdded =", "initialized", "nodeAdded /c=1",
-                                                         "nodeAdded /c/d=2", "nodeUpdated /c=3", "nodeRemoved /c/d",
-                                                         "nodeRemoved /c"}));
+    EXPECT_EQ(rec.described(),
+              (std::vector<std::string>{"nodeAdded =", "initialized", "nodeAdded /c=1", "nodeAdded /c/d=2",
+                                        "nodeUpdated /c=3", "nodeRemoved /c/d", "nodeRemoved /c"}));
     EXPECT_TRUE(rec.problems.empty()) << joined(rec.problems);
   });
 }

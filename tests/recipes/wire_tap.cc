@@ -67,7 +67,7 @@ class WireTap::Impl {
  private:
   // One direction of one connection: bytes in, whole frames out.
   struct Direction {
-    bool up = false;             // client -> server
+    bool up = false;              // client -> server
     bool handshake_done = false;  // the first frame (connect request/response) has passed
     std::array<char, 16384> buf{};
     std::string pending;  // bytes of an incomplete frame
@@ -75,9 +75,7 @@ class WireTap::Impl {
   };
 
   struct Pair : std::enable_shared_from_this<Pair> {
-    Pair(asio::io_context& io, Impl& owner) : client(io), server(io), tap(owner) {
-      up.up = true;
-    }
+    Pair(asio::io_context& io, Impl& owner) : client(io), server(io), tap(owner) { up.up = true; }
     tcp::socket client;
     tcp::socket server;
     Impl& tap;

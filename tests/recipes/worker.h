@@ -36,8 +36,7 @@ std::unique_ptr<Process> spawn_worker(const std::string& name, const std::vector
 
 }  // namespace corral::test
 
-#define CORRAL_RECIPE_WORKER(name)                                                          \
-  static int corral_worker_##name(const std::vector<std::string>& args);                   \
-  static const ::corral::test::WorkerRegistrar corral_worker_registrar_##name(#name,        \
-                                                                              &corral_worker_##name); \
+#define CORRAL_RECIPE_WORKER(name)                                                                           \
+  static int corral_worker_##name(const std::vector<std::string>& args);                                     \
+  static const ::corral::test::WorkerRegistrar corral_worker_registrar_##name(#name, &corral_worker_##name); \
   static int corral_worker_##name(const std::vector<std::string>& args)

@@ -111,8 +111,7 @@ std::string connect_frame(const wire::ConnectRequest& request) {
 
 // ---- RawSession ---------------------------------------------------------------------------
 
-RawSession::RawSession(uint16_t port, Options options, milliseconds timeout)
-    : conn_(port, timeout, options.source_ip) {
+RawSession::RawSession(uint16_t port, Options options, milliseconds timeout) : conn_(port, timeout, options.source_ip) {
   wire::ConnectRequest req;
   req.protocolVersion = 0;
   req.lastZxidSeen = options.last_zxid_seen;
@@ -138,13 +137,9 @@ int32_t RawSession::send_raw(wire::OpCode op, std::string_view payload) {
 RawSession::Got RawSession::read_one(Reply& reply, milliseconds timeout) {
   std::string frame;
   switch (conn_.read_frame(frame, timeout)) {
-    case RawConnection::Read::closed:
-      closed_ = true;
-      return Got::closed;
-    case RawConnection::Read::timeout:
-      return Got::timeout;
-    case RawConnection::Read::frame:
-      break;
+    case RawConnection::Read::closed: closed_ = true; return Got::closed;
+    case RawConnection::Read::timeout: return Got::timeout;
+    case RawConnection::Read::frame: break;
   }
   wire::JuteReader r(frame);
   wire::decode(r, reply.header);
@@ -166,13 +161,10 @@ std::optional<Reply> RawSession::read_reply(milliseconds timeout) {
   for (;;) {
     Reply reply;
     switch (read_one(reply, deadline.remaining())) {
-      case Got::reply:
-        return reply;
-      case Got::event:
-        continue;
+      case Got::reply: return reply;
+      case Got::event: continue;
       case Got::closed:
-      case Got::timeout:
-        return std::nullopt;
+      case Got::timeout: return std::nullopt;
     }
   }
 }
@@ -217,8 +209,9 @@ std::optional<wire::WatcherEvent> RawSession::next_event(milliseconds timeout) {
     Reply reply;
     const Got got = read_one(reply, deadline.remaining());
     if (got == Got::closed || got == Got::timeout) break;
-    if (got == Got::reply) throw std::runtime_error("unexpected reply xid " + std::to_string(reply.header.xid) +
-                                                    " while waiting for a watch event");
+    if (got == Got::reply)
+      throw std::runtime_error("unexpected reply xid " + std::to_string(reply.header.xid) +
+                               " while waiting for a watch event");
   }
   if (events_.empty()) return std::nullopt;
   auto e = std::move(events_.front());

@@ -85,8 +85,9 @@ void TestEnsemble::launch(int i) {
   Node& n = nodes_[i];
   write_config(n);
   if (kind_ == ServerKind::corral) {
-    n.process = std::make_unique<Process>(std::vector<std::string>{corral_server_binary(), (n.dir->path() / "zoo.cfg").string()},
-                                          n.dir->path() / "server.log");
+    n.process = std::make_unique<Process>(
+        std::vector<std::string>{corral_server_binary(), (n.dir->path() / "zoo.cfg").string()},
+        n.dir->path() / "server.log");
     return;
   }
   const std::vector<std::string> cmd = {
@@ -96,7 +97,8 @@ void TestEnsemble::launch(int i) {
       "-XX:TieredStopAtLevel=1",  // starts faster; these servers carry little load
       "-Dorg.slf4j.simpleLogger.showDateTime=true",
       "-cp",
-      env_or("ZOOKEEPER_CLASSPATH", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"),
+      env_or("ZOOKEEPER_CLASSPATH",
+             "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"),
       "org.apache.zookeeper.server.quorum.QuorumPeerMain",
       (n.dir->path() / "zoo.cfg").string()};
   n.process = std::make_unique<Process>(cmd, n.dir->path() / "server.log");
@@ -222,8 +224,9 @@ std::string TestEnsemble::logs_tail(std::size_t bytes) const {
   std::string out;
   for (int i = 0; i < size(); ++i) {
     const std::string l = log(i);
-    out += "---- " + name() + " node " + std::to_string(i + 1) + " (" + (nodes_[i].dir->path() / "server.log").string() +
-           ") ----\n" + (l.size() > bytes ? l.substr(l.size() - bytes) : l) + "\n";
+    out += "---- " + name() + " node " + std::to_string(i + 1) + " (" +
+           (nodes_[i].dir->path() / "server.log").string() + ") ----\n" +
+           (l.size() > bytes ? l.substr(l.size() - bytes) : l) + "\n";
   }
   return out;
 }

@@ -169,8 +169,6 @@ bool TestServer::wait_for_log(std::string_view needle, std::size_t count, millis
   return wait_until([&] { return count_log_lines(needle) >= count; }, timeout, 10ms);
 }
 
-std::string TestServer::four_letter(std::string_view word) const {
-  return four_letter_word(port_, word).value_or("");
-}
+std::string TestServer::four_letter(std::string_view word) const { return four_letter_word(port_, word).value_or(""); }
 
 }  // namespace corral::test

@@ -33,9 +33,7 @@ std::vector<std::string> take_strings(String_vector& v) {
   return out;
 }
 
-void Completion::on_void(int rc, const void* data) {
-  static_cast<Completion*>(const_cast<void*>(data))->done(rc, {});
-}
+void Completion::on_void(int rc, const void* data) { static_cast<Completion*>(const_cast<void*>(data))->done(rc, {}); }
 
 void Completion::on_string(int rc, const char* value, const void* data) {
   static_cast<Completion*>(const_cast<void*>(data))->done(rc, value ? value : "");
@@ -142,8 +140,7 @@ void ZkClient::clear_events() {
 int ZkClient::create(const std::string& path, const std::string& data, int flags, std::string* created,
                      const ACL_vector* acl) {
   char buf[1024] = {};
-  const int rc = zoo_create(zh_, path.c_str(), data.data(), static_cast<int>(data.size()), acl, flags, buf,
-                            sizeof buf);
+  const int rc = zoo_create(zh_, path.c_str(), data.data(), static_cast<int>(data.size()), acl, flags, buf, sizeof buf);
   if (rc == ZOK && created) *created = buf;
   return rc;
 }

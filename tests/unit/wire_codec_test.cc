@@ -18,8 +18,7 @@ T round_trip(const T& in) {
 }
 
 Stat sample_stat() {
-  return Stat{0x100000001, 0x100000002, 1700000000000, 1700000000001, 3, 4, 5, 0x7fffffffffffffff, 100, 2,
-              -9};
+  return Stat{0x100000001, 0x100000002, 1700000000000, 1700000000001, 3, 4, 5, 0x7fffffffffffffff, 100, 2, -9};
 }
 
 TEST(JuteCodec, IntegersAreBigEndian) {
@@ -119,7 +118,10 @@ TEST(JuteCodec, HugeVectorLengthIsRefusedBeforeAllocating) {
   std::string bytes("\x7f\xff\xff\xff", 4);  // 2^31-1 strings claimed, none present
   StringListResponse r;
   EXPECT_FALSE(decode_from(bytes, r));
-  std::string buffer("\x7f\xff\xff\xff" "abc", 7);
+  std::string buffer(
+      "\x7f\xff\xff\xff"
+      "abc",
+      7);
   PathRecord p;
   EXPECT_FALSE(decode_from(buffer, p));
   std::string negative("\xff\xff\xff\xfe", 4);

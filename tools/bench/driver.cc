@@ -12,8 +12,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "tools/bench/report.h"
 #include "corral/runtime.h"
+#include "tools/bench/report.h"
 
 namespace corral::bench {
 
@@ -29,8 +29,8 @@ struct Shared {
   std::atomic<RunState*> run{nullptr};  // published once the clock starts
   std::atomic<bool> abort{false};
   std::mutex mutex;
-  std::string failure;                  // why it aborted
-  std::vector<ThreadStats> stats;       // one per thread
+  std::string failure;             // why it aborted
+  std::vector<ThreadStats> stats;  // one per thread
 
   void fail(std::string why) {
     std::lock_guard lock(mutex);
@@ -93,8 +93,8 @@ void runtime_thread(Shared& shared, int thread) {
         for (int f = 0; f < per_session; ++f) {
           const int index = sessions[i] * per_session + f;
           std::seed_seq seq{o.seed == 0 ? std::random_device{}() : o.seed, static_cast<uint64_t>(index)};
-          workers.push_back(std::make_unique<Worker>(
-              Worker{*clients[i], sessions[i], f, index, stats, run, std::mt19937_64(seq)}));
+          workers.push_back(
+              std::make_unique<Worker>(Worker{*clients[i], sessions[i], f, index, stats, run, std::mt19937_64(seq)}));
           Worker& w = *workers.back();
           fibers.emplace_back([&shared, &w] {
             try {
@@ -160,7 +160,9 @@ RunResult run_workload(const Options& o, Workload& workload, const std::atomic<b
   result.all_ops = run->all_ops();
   rusage usage{};
   if (getrusage(RUSAGE_SELF, &usage) == 0) {
-    const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    const auto seconds = [](const timeval& t) {
+      return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
     result.client_cpu_s = seconds(usage.ru_utime) + seconds(usage.ru_stime);
   }
   result.unit = workload.unit();

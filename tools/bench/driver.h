@@ -14,9 +14,9 @@ namespace corral::bench {
 
 struct RunResult {
   ThreadStats total;
-  double measured_s = 0;  // length of the measured phase (shorter when --ops ended it)
-  uint64_t ops = 0;       // measured primary operations
-  uint64_t all_ops = 0;   // primary operations, warm-up included
+  double measured_s = 0;    // length of the measured phase (shorter when --ops ended it)
+  uint64_t ops = 0;         // measured primary operations
+  uint64_t all_ops = 0;     // primary operations, warm-up included
   double client_cpu_s = 0;  // this process's CPU time (user + system), whole run
   std::string unit;
   std::vector<std::string> notes;

@@ -7,9 +7,9 @@ namespace corral::bench {
 
 int LatencyHistogram::index_of(uint64_t ns) {
   if (ns < static_cast<uint64_t>(kSubCount)) return static_cast<int>(ns);
-  const int top = 63 - std::countl_zero(ns);        // >= kSubBits
-  const int shift = top - (kSubBits - 1);             // keep kSubBits significant bits
-  const auto sub = static_cast<int>(ns >> shift);     // in [kHalf, kSubCount)
+  const int top = 63 - std::countl_zero(ns);       // >= kSubBits
+  const int shift = top - (kSubBits - 1);          // keep kSubBits significant bits
+  const auto sub = static_cast<int>(ns >> shift);  // in [kHalf, kSubCount)
   return kSubCount + (shift - 1) * kHalf + (sub - kHalf);
 }
 

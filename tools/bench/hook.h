@@ -10,8 +10,8 @@
 namespace corral::bench {
 
 struct HookResult {
-  bool ok = false;        // exited with status 0 in time
-  std::string failure;    // why not
+  bool ok = false;      // exited with status 0 in time
+  std::string failure;  // why not
 };
 
 HookResult run_hook(const std::string& command, std::chrono::milliseconds timeout);

@@ -22,8 +22,8 @@ T number(const std::string& name, const std::string& text, T lo, T hi) {
     throw UsageError("--" + name + ": not a number: '" + text + "'");
   }
   if (v < lo || v > hi) {
-    throw UsageError("--" + name + ": " + text + " is out of range [" + std::to_string(lo) + ", " +
-                     std::to_string(hi) + "]");
+    throw UsageError("--" + name + ": " + text + " is out of range [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                     "]");
   }
   return v;
 }
@@ -136,7 +136,8 @@ Options parse_options(const std::vector<std::string>& args) {
       {"rounds", [&](const std::string& v) { o.rounds = number("rounds", v, 1, 1000); }},
       {"kill-hook", [&](const std::string& v) { o.kill_hook = v; }},
       {"restore-hook", [&](const std::string& v) { o.restore_hook = v; }},
-      {"hook-timeout", [&](const std::string& v) { o.hook_timeout = millis("hook-timeout", v, std::chrono::hours(1)); }},
+      {"hook-timeout",
+       [&](const std::string& v) { o.hook_timeout = millis("hook-timeout", v, std::chrono::hours(1)); }},
       {"session-timeout",
        [&](const std::string& v) { o.session_timeout = millis("session-timeout", v, std::chrono::hours(1)); }},
       {"root", [&](const std::string& v) { o.root = v; }},
@@ -152,7 +153,8 @@ Options parse_options(const std::vector<std::string>& args) {
       continue;
     }
     if (a.rfind("--", 0) != 0) {
-      if (!o.workload.empty()) throw UsageError("unexpected argument '" + a + "' (workload is already " + o.workload + ")");
+      if (!o.workload.empty())
+        throw UsageError("unexpected argument '" + a + "' (workload is already " + o.workload + ")");
       o.workload = a;
       continue;
     }

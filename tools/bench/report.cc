@@ -79,8 +79,8 @@ void clear_progress() {
 }
 
 void print_report(const Options& o, const RunResult& r) {
-  std::printf("corral-bench %s against %s: %d sessions on %d threads, %d in flight per session\n",
-              o.workload.c_str(), o.connect.c_str(), o.sessions, o.threads, o.inflight);
+  std::printf("corral-bench %s against %s: %d sessions on %d threads, %d in flight per session\n", o.workload.c_str(),
+              o.connect.c_str(), o.sessions, o.threads, o.inflight);
   for (const auto& n : r.notes) std::printf("  %s\n", n.c_str());
   std::printf("measured %.2f s after %.1f s of warm-up%s\n", r.measured_s,
               std::chrono::duration<double>(o.warmup).count(), r.interrupted ? " (interrupted)" : "");
@@ -88,8 +88,8 @@ void print_report(const Options& o, const RunResult& r) {
               r.measured_s > 0 ? static_cast<double>(r.ops) / r.measured_s : 0.0, r.unit.c_str(), r.ops,
               r.unit.c_str());
   if (!r.total.latency.empty()) {
-    std::printf("%-12s %10s %10s %10s %10s %10s %10s %10s\n", "latency", "count", "mean", "p50", "p90", "p99",
-                "p999", "max");
+    std::printf("%-12s %10s %10s %10s %10s %10s %10s %10s\n", "latency", "count", "mean", "p50", "p90", "p99", "p999",
+                "max");
     for (const auto& [op, h] : r.total.latency) {
       std::printf("%-12s %10" PRIu64 " %10s %10s %10s %10s %10s %10s\n", op.c_str(), h.count(),
                   human_ns(static_cast<uint64_t>(h.mean())).c_str(), human_ns(h.percentile(0.5)).c_str(),
@@ -116,15 +116,16 @@ void write_json(const Options& o, const RunResult& r, const std::string& path) {
     << ",\n  \"contenders\": " << o.contenders << ",\n  \"participants\": " << o.participants
     << ",\n  \"warmup_s\": " << json_number(std::chrono::duration<double>(o.warmup).count())
     << ",\n  \"measured_s\": " << json_number(r.measured_s) << ",\n  \"unit\": " << json_string(r.unit)
-    << ",\n  \"ops\": " << r.ops << ",\n  \"all_ops\": " << r.all_ops << ",\n  \"throughput\": "
-    << json_number(r.measured_s > 0 ? static_cast<double>(r.ops) / r.measured_s : 0.0)
-    << ",\n  \"client_cpu_s\": " << json_number(r.client_cpu_s) << ",\n  \"interrupted\": " << (r.interrupted ? "true" : "false") << ",\n  \"latency_us\": {";
+    << ",\n  \"ops\": " << r.ops << ",\n  \"all_ops\": " << r.all_ops
+    << ",\n  \"throughput\": " << json_number(r.measured_s > 0 ? static_cast<double>(r.ops) / r.measured_s : 0.0)
+    << ",\n  \"client_cpu_s\": " << json_number(r.client_cpu_s)
+    << ",\n  \"interrupted\": " << (r.interrupted ? "true" : "false") << ",\n  \"latency_us\": {";
   const char* sep = "";
   for (const auto& [op, h] : r.total.latency) {
-    j << sep << "\n    " << json_string(op) << ": {\"count\": " << h.count() << ", \"mean\": " << json_number(h.mean() / 1e3)
-      << ", \"p50\": " << json_number(us(h.percentile(0.5))) << ", \"p90\": " << json_number(us(h.percentile(0.9)))
-      << ", \"p99\": " << json_number(us(h.percentile(0.99))) << ", \"p999\": " << json_number(us(h.percentile(0.999)))
-      << ", \"max\": " << json_number(us(h.max())) << "}";
+    j << sep << "\n    " << json_string(op) << ": {\"count\": " << h.count()
+      << ", \"mean\": " << json_number(h.mean() / 1e3) << ", \"p50\": " << json_number(us(h.percentile(0.5)))
+      << ", \"p90\": " << json_number(us(h.percentile(0.9))) << ", \"p99\": " << json_number(us(h.percentile(0.99)))
+      << ", \"p999\": " << json_number(us(h.percentile(0.999))) << ", \"max\": " << json_number(us(h.max())) << "}";
     sep = ",";
   }
   j << "\n  },\n  \"errors\": {";

@@ -18,17 +18,17 @@
 #include <system_error>
 #include <vector>
 
-#include "tools/bench/run_state.h"
 #include "corral/client.h"
+#include "tools/bench/run_state.h"
 
 namespace corral::bench {
 
 // One worker fiber's view.
 struct Worker {
   Client& client;
-  int session = 0;       // 0..sessions-1
-  int fiber = 0;         // 0..fibers_per_session()-1
-  int index = 0;         // 0..sessions*fibers-1, unique over the run
+  int session = 0;  // 0..sessions-1
+  int fiber = 0;    // 0..fibers_per_session()-1
+  int index = 0;    // 0..sessions*fibers-1, unique over the run
   ThreadStats& stats;
   RunState& run;
   std::mt19937_64 rng;
@@ -51,7 +51,10 @@ class Workload {
   // Called by the main thread after every worker has finished.
   virtual void finish(ThreadStats& total, const Options& o) { (void)total, (void)o; }
   // Lines for the report's notes (say what was measured).
-  virtual std::vector<std::string> notes(const Options& o) const { (void)o; return {}; }
+  virtual std::vector<std::string> notes(const Options& o) const {
+    (void)o;
+    return {};
+  }
 };
 
 // nullptr for an unknown name (parse_options refuses those first).

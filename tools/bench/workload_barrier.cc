@@ -12,9 +12,9 @@
 #include <boost/fiber/operations.hpp>
 #include <climits>
 
+#include "corral/recipes/double_barrier.h"
 #include "tools/bench/contenders.h"
 #include "tools/bench/workloads.h"
-#include "corral/recipes/double_barrier.h"
 
 namespace corral::bench {
 

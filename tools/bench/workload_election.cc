@@ -18,10 +18,10 @@
 #include <boost/fiber/operations.hpp>
 #include <thread>
 
+#include "corral/recipes/leader_election.h"
 #include "tools/bench/contenders.h"
 #include "tools/bench/hook.h"
 #include "tools/bench/workloads.h"
-#include "corral/recipes/leader_election.h"
 
 namespace corral::bench {
 

@@ -6,9 +6,9 @@
 // the delete, the watch event and the new holder's check), "release".
 #include <boost/fiber/operations.hpp>
 
+#include "corral/recipes/lock.h"
 #include "tools/bench/contenders.h"
 #include "tools/bench/workloads.h"
-#include "corral/recipes/lock.h"
 
 namespace corral::bench {
 

@@ -4,9 +4,9 @@
 // latencies "join" and "leave".
 #include <boost/fiber/operations.hpp>
 
+#include "corral/recipes/group_membership.h"
 #include "tools/bench/contenders.h"
 #include "tools/bench/workloads.h"
-#include "corral/recipes/group_membership.h"
 
 namespace corral::bench {
 

@@ -8,8 +8,8 @@
 #include <boost/fiber/operations.hpp>
 #include <cstring>
 
-#include "tools/bench/workloads.h"
 #include "corral/recipes/queue.h"
+#include "tools/bench/workloads.h"
 
 namespace corral::bench {
 
@@ -20,9 +20,7 @@ constexpr int64_t kMaxWaiting = 10000;
 class QueueWorkload : public Workload {
  public:
   std::string unit() const override { return "takes"; }
-  int fibers_per_session(const Options& o) const override {
-    return o.sessions == 1 && o.inflight < 2 ? 2 : o.inflight;
-  }
+  int fibers_per_session(const Options& o) const override { return o.sessions == 1 && o.inflight < 2 ? 2 : o.inflight; }
   void setup(Client& client, const Options& o) override { ensure_path(client, o.root + "/queue"); }
 
   void run(Worker& w) override {
@@ -36,9 +34,8 @@ class QueueWorkload : public Workload {
   }
 
   std::vector<std::string> notes(const Options& o) const override {
-    return {"Queue put/take of " + std::to_string(o.value_size) + "-byte items, " +
-            std::to_string(o.sessions) + " sessions x " + std::to_string(fibers_per_session(o)) +
-            " workers, half producers, half consumers"};
+    return {"Queue put/take of " + std::to_string(o.value_size) + "-byte items, " + std::to_string(o.sessions) +
+            " sessions x " + std::to_string(fibers_per_session(o)) + " workers, half producers, half consumers"};
   }
 
  private:

@@ -5,9 +5,9 @@
 // either kind; latencies "read" and "write" (asking to holding), "release".
 #include <boost/fiber/operations.hpp>
 
+#include "corral/recipes/read_write_lock.h"
 #include "tools/bench/contenders.h"
 #include "tools/bench/workloads.h"
-#include "corral/recipes/read_write_lock.h"
 
 namespace corral::bench {
 
@@ -44,8 +44,8 @@ class RwLockWorkload : public Workload {
 
   std::vector<std::string> notes(const Options& o) const override {
     return {std::to_string(o.contenders) + " contenders over " + std::to_string(o.sessions) +
-            " sessions on one ReadWriteLock, read ratio " + std::to_string(o.read_ratio).substr(0, 4) +
-            ", held for " + std::to_string(o.hold.count()) + " µs"};
+            " sessions on one ReadWriteLock, read ratio " + std::to_string(o.read_ratio).substr(0, 4) + ", held for " +
+            std::to_string(o.hold.count()) + " µs"};
   }
 };
 

@@ -54,8 +54,8 @@ std::optional<wire::AclList> parse_acl(std::string_view text, std::string& error
       error = "invalid permissions in '" + std::string(item) + "' (want letters of cdrwa)";
       return std::nullopt;
     }
-    out.push_back(wire::Acl{*perms, wire::Id{std::string(item.substr(0, first)),
-                                              std::string(item.substr(first + 1, last - first - 1))}});
+    out.push_back(wire::Acl{
+        *perms, wire::Id{std::string(item.substr(0, first)), std::string(item.substr(first + 1, last - first - 1))}});
   }
   if (out.empty()) {
     error = "empty ACL";

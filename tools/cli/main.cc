@@ -133,13 +133,13 @@ const std::string& need(const Args& a, std::size_t i, const char* usage) {
 
 std::string event_line(const corral::WatchedEvent& e) {
   static const std::map<int, const char*> types = {{-1, "None"},
-                                                    {1, "NodeCreated"},
-                                                    {2, "NodeDeleted"},
-                                                    {3, "NodeDataChanged"},
-                                                    {4, "NodeChildrenChanged"},
-                                                    {5, "DataWatchRemoved"},
-                                                    {6, "ChildWatchRemoved"},
-                                                    {7, "PersistentWatchRemoved"}};
+                                                   {1, "NodeCreated"},
+                                                   {2, "NodeDeleted"},
+                                                   {3, "NodeDataChanged"},
+                                                   {4, "NodeChildrenChanged"},
+                                                   {5, "DataWatchRemoved"},
+                                                   {6, "ChildWatchRemoved"},
+                                                   {7, "PersistentWatchRemoved"}};
   const auto t = types.find(static_cast<int>(e.type));
   return std::string("WatchedEvent type:") + (t == types.end() ? "?" : t->second) +
          " path:" + (e.path.empty() ? "null" : e.path) + "\n";
@@ -340,13 +340,13 @@ bool execute(corral::BlockingClient& zk, const std::vector<std::string>& words, 
     auto done = std::make_shared<boost::fibers::promise<void>>();
     zk.call([&](Client& c) {
       std::error_code ec;
-      c.add_watch(path,
-                  a.has("-R") ? corral::wire::AddWatchMode::persistentRecursive : corral::wire::AddWatchMode::persistent,
-                  [seen, done, count](const corral::WatchedEvent& e) {
-                    out(event_line(e));
-                    if (count > 0 && ++*seen == count) done->set_value();
-                  },
-                  ec);
+      c.add_watch(
+          path, a.has("-R") ? corral::wire::AddWatchMode::persistentRecursive : corral::wire::AddWatchMode::persistent,
+          [seen, done, count](const corral::WatchedEvent& e) {
+            out(event_line(e));
+            if (count > 0 && ++*seen == count) done->set_value();
+          },
+          ec);
       check(ec, path);
     });
     if (count > 0) done->get_future().get();

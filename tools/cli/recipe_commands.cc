@@ -15,9 +15,9 @@
 #include <optional>
 #include <stop_token>
 
-#include "corral/runtime.h"
 #include "corral/recipes/leader_election.h"
 #include "corral/recipes/lock.h"
+#include "corral/runtime.h"
 
 namespace corral::cli {
 
@@ -144,8 +144,9 @@ int run_lock(Client& c, const std::string& path, const std::vector<std::string>&
   });
   std::error_code ec;
   std::stop_source stop;
-  const bool held = wait_until_stopped([&] { return lock.acquire(recipes::Clock::time_point::max(), ec, stop.get_token()); },
-                                       [&] { stop.request_stop(); });
+  const bool held =
+      wait_until_stopped([&] { return lock.acquire(recipes::Clock::time_point::max(), ec, stop.get_token()); },
+                         [&] { stop.request_stop(); });
   if (!held) {
     if (ec == std::errc::operation_canceled) return 1;  // stopped while waiting; our node is gone
     std::fprintf(stderr, "corral-cli: lock %s: %s\n", path.c_str(), ec.message().c_str());

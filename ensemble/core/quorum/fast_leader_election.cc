@@ -30,13 +30,15 @@ Vote vote_of(const proto::Notification& n) { return Vote{n.leader(), n.zxid(), n
 
 FastLeaderElection::FastLeaderElection(ElectionConfig config) : config_(std::move(config)) {
   for (PeerId id : config_.voters)
-    if (!voters_.insert(id).second) throw std::invalid_argument("election: voter " + std::to_string(id) + " listed twice");
+    if (!voters_.insert(id).second)
+      throw std::invalid_argument("election: voter " + std::to_string(id) + " listed twice");
   for (PeerId id : config_.observers)
     if (voters_.contains(id) || !observers_.insert(id).second)
       throw std::invalid_argument("election: observer " + std::to_string(id) + " listed twice");
   if (voters_.empty()) throw std::invalid_argument("election: no voters");
   if (!is_member(config_.me))
-    throw std::invalid_argument("election: server " + std::to_string(config_.me) + " is neither a voter nor an observer");
+    throw std::invalid_argument("election: server " + std::to_string(config_.me) +
+                                " is neither a voter nor an observer");
   if (config_.finalize_wait_ms < 0 || config_.min_notification_interval_ms <= 0 ||
       config_.max_notification_interval_ms < config_.min_notification_interval_ms)
     throw std::invalid_argument("election: bad finalize wait or notification intervals");
@@ -103,7 +105,9 @@ std::vector<Outgoing> FastLeaderElection::take_outbox() { return std::exchange(o
 
 std::optional<Decision> FastLeaderElection::take_decision() { return std::exchange(decision_, std::nullopt); }
 
-proto::PeerState FastLeaderElection::state() const { return phase_ == Phase::settled ? settled_.state : proto::LOOKING; }
+proto::PeerState FastLeaderElection::state() const {
+  return phase_ == Phase::settled ? settled_.state : proto::LOOKING;
+}
 
 std::optional<Ballot> FastLeaderElection::settled() const {
   if (phase_ != Phase::settled) return std::nullopt;
@@ -149,13 +153,9 @@ void FastLeaderElection::look(PeerId from, const proto::Notification& n, int64_t
   }
   if (!is_voter(n.leader())) return;  // a vote for a non-voter
   switch (n.state()) {
-    case proto::LOOKING:
-      on_looking(from, n, now_ms);
-      break;
+    case proto::LOOKING: on_looking(from, n, now_ms); break;
     case proto::FOLLOWING:
-    case proto::LEADING:
-      on_decided_peer(from, n);
-      break;
+    case proto::LEADING: on_decided_peer(from, n); break;
     default:  // OBSERVING: voters do not observe; nothing to learn
       break;
   }
@@ -235,8 +235,8 @@ bool FastLeaderElection::leader_confirmed(const Table& table, PeerId leader, int
 
 void FastLeaderElection::decide(const Vote& v, int64_t election_epoch, bool joined) {
   const proto::PeerState state = v.leader == config_.me ? proto::LEADING
-                                 : i_vote()              ? proto::FOLLOWING
-                                                         : proto::OBSERVING;
+                                 : i_vote()             ? proto::FOLLOWING
+                                                        : proto::OBSERVING;
   phase_ = Phase::settled;
   settled_ = Ballot{v, election_epoch, state};
   decision_ = Decision{v, election_epoch, state, joined};

@@ -94,11 +94,11 @@ inline constexpr int64_t kUnknownZxid = -1;
 
 struct ElectionConfig {
   PeerId me = 0;
-  std::vector<PeerId> voters;     // the voting members (participants), `me` among them unless it observes
-  std::vector<PeerId> observers;  // `me` among them when it observes
-  int64_t finalize_wait_ms = 200;               // ZooKeeper's finalizeWait
-  int64_t min_notification_interval_ms = 200;   // zookeeper.fastleader.minNotificationInterval
-  int64_t max_notification_interval_ms = 60000; // zookeeper.fastleader.maxNotificationInterval
+  std::vector<PeerId> voters;                  // the voting members (participants), `me` among them unless it observes
+  std::vector<PeerId> observers;               // `me` among them when it observes
+  int64_t finalize_wait_ms = 200;              // ZooKeeper's finalizeWait
+  int64_t min_notification_interval_ms = 200;  // zookeeper.fastleader.minNotificationInterval
+  int64_t max_notification_interval_ms = 60000;  // zookeeper.fastleader.maxNotificationInterval
 };
 
 // A notification to send: to one peer, or (no `to`) to every voter but me.
@@ -108,8 +108,8 @@ struct Outgoing {
 };
 
 struct Decision {
-  Vote vote;                       // the leader, and the history it was elected with
-  int64_t election_epoch = 0;      // the round it was decided in
+  Vote vote;                                // the leader, and the history it was elected with
+  int64_t election_epoch = 0;               // the round it was decided in
   proto::PeerState state = proto::LOOKING;  // LEADING (vote.leader is me), FOLLOWING or OBSERVING
   // Learned from servers already FOLLOWING/LEADING (a quorum of them plus the
   // leader's own LEADING), rather than elected by our round's quorum and the

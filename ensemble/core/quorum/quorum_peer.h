@@ -53,8 +53,8 @@ struct ClientIo {  // what the core sends to its clients, and its log lines
 };
 }  // namespace peer_effect
 
-using PeerEffect =
-    std::variant<ZabEffect, peer_effect::Elect, peer_effect::NeedReload, peer_effect::RoleChanged, peer_effect::ClientIo>;
+using PeerEffect = std::variant<ZabEffect, peer_effect::Elect, peer_effect::NeedReload, peer_effect::RoleChanged,
+                                peer_effect::ClientIo>;
 
 class QuorumPeer {
  public:
@@ -111,8 +111,8 @@ class QuorumPeer {
   PeerId leader_id_ = 0;
   int64_t last_logged_ = 0;
   bool reload_pending_ = false;
-  std::deque<proto::Txn> recent_;              // last applied txns, for a new leader's DIFFs
-  std::map<int64_t, proto::Txn> proposed_;     // leader: proposed, not yet committed
+  std::deque<proto::Txn> recent_;           // last applied txns, for a new leader's DIFFs
+  std::map<int64_t, proto::Txn> proposed_;  // leader: proposed, not yet committed
   std::vector<PeerEffect> effects_;
 };
 

@@ -120,9 +120,9 @@ struct Note {
 
 using ZabEffect =
     std::variant<effect::Send, effect::Append, effect::Apply, effect::Committed, effect::PersistAcceptedEpoch,
-                 effect::PersistCurrentEpoch, effect::TruncateAndReload, effect::SnapshotChunk, effect::StreamSnapshot, effect::Activate,
-                 effect::StepDown, effect::Connect, effect::Disconnect, effect::Touch, effect::Forwarded,
-                 effect::SyncAsked, effect::RevalidateAsked, effect::Refused, effect::SyncAnswered,
+                 effect::PersistCurrentEpoch, effect::TruncateAndReload, effect::SnapshotChunk, effect::StreamSnapshot,
+                 effect::Activate, effect::StepDown, effect::Connect, effect::Disconnect, effect::Touch,
+                 effect::Forwarded, effect::SyncAsked, effect::RevalidateAsked, effect::Refused, effect::SyncAnswered,
                  effect::Revalidated, effect::Note>;
 
 struct ZabTiming {

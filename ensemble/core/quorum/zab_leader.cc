@@ -32,9 +32,11 @@ ZabLeader::ZabLeader(LeaderConfig config, LeaderHistory history, int64_t now_ms)
       last_synced_(history_.logged_unapplied.empty() ? history_.last_applied_zxid
                                                      : history_.logged_unapplied.back().zxid()),
       last_ping_ms_(now_ms) {
-  const std::size_t skip =
-      history_.applied_tail.size() > config_.committed_window ? history_.applied_tail.size() - config_.committed_window : 0;
-  for (std::size_t i = skip; i < history_.applied_tail.size(); ++i) committed_.push_back(std::move(history_.applied_tail[i]));
+  const std::size_t skip = history_.applied_tail.size() > config_.committed_window
+                               ? history_.applied_tail.size() - config_.committed_window
+                               : 0;
+  for (std::size_t i = skip; i < history_.applied_tail.size(); ++i)
+    committed_.push_back(std::move(history_.applied_tail[i]));
   history_.applied_tail.clear();
   maybe_set_epoch();  // a one-voter ensemble needs nobody else
 }
@@ -164,8 +166,8 @@ void ZabLeader::sync_learner(PeerId peer) {
   }
   const bool in_window = !committed_.empty() && committed_.front().zxid() <= peer_last && peer_last <= leader_last;
   if (in_window) {
-    const auto exact = std::find_if(committed_.begin(), committed_.end(),
-                                    [&](const proto::Txn& t) { return t.zxid() == peer_last; });
+    const auto exact =
+        std::find_if(committed_.begin(), committed_.end(), [&](const proto::Txn& t) { return t.zxid() == peer_last; });
     if (exact != committed_.end()) {
       note("learner " + std::to_string(peer) + " at " + hex(peer_last) + " gets a DIFF to " + hex(leader_last));
       m.mutable_diff()->set_last_zxid(leader_last);
@@ -178,8 +180,7 @@ void ZabLeader::sync_learner(PeerId peer) {
       for (const auto& t : committed_) {
         if (t.zxid() < peer_last) prev = t.zxid();
       }
-      note("learner " + std::to_string(peer) + " at " + hex(peer_last) + " is truncated to " + hex(prev) +
-           " (TRUNC)");
+      note("learner " + std::to_string(peer) + " at " + hex(peer_last) + " is truncated to " + hex(prev) + " (TRUNC)");
       m.mutable_trunc()->set_zxid(prev);
       send(peer, std::move(m));
       queue_history_after(peer, prev);
@@ -332,7 +333,8 @@ void ZabLeader::on_disconnected(PeerId peer, int64_t) {
   // too few voters connected nothing can commit, so stop leading now and let
   // the clients look elsewhere (a silent learner gets here once dropped).
   if (established_ && !stepped_down_) {
-    const auto connected = std::count_if(learners_.begin(), learners_.end(), [](const auto& kv) { return kv.second.voter; });
+    const auto connected =
+        std::count_if(learners_.begin(), learners_.end(), [](const auto& kv) { return kv.second.voter; });
     if (!quorum(1 + static_cast<std::size_t>(connected))) step_down("too few voters connected for a quorum");
   }
 }
@@ -364,7 +366,7 @@ void ZabLeader::on_message(PeerId peer, const proto::LearnerMessage& m, int64_t 
       // quorum follows, a learner that joins reports the epoch it learnt
       // from us (newer than the history we started from) and is synced.
       if (!established_ && (a.current_epoch() > history_.current_epoch ||
-          (a.current_epoch() == history_.current_epoch && a.last_zxid() > my_last))) {
+                            (a.current_epoch() == history_.current_epoch && a.last_zxid() > my_last))) {
         step_down("learner " + std::to_string(peer) + " has a newer history (epoch " +
                   std::to_string(a.current_epoch()) + ", zxid " + std::to_string(a.last_zxid()) + ")");
         return;
@@ -378,26 +380,19 @@ void ZabLeader::on_message(PeerId peer, const proto::LearnerMessage& m, int64_t 
       }
       break;
     }
-    case proto::LearnerMessage::kAck:
-      ack(peer, m.ack().zxid());
-      break;
+    case proto::LearnerMessage::kAck: ack(peer, m.ack().zxid()); break;
     case proto::LearnerMessage::kPing:
       for (const auto& t : m.ping().touches()) effects_.push_back(effect::Touch{t.session_id(), t.timeout_ms()});
       break;
-    case proto::LearnerMessage::kRequest:
-      effects_.push_back(effect::Forwarded{peer, m.request()});
-      break;
+    case proto::LearnerMessage::kRequest: effects_.push_back(effect::Forwarded{peer, m.request()}); break;
     case proto::LearnerMessage::kSync: {
       const int64_t target = outstanding_.empty() ? last_committed_ : outstanding_.rbegin()->first;
       pending_syncs_.push_back(PendingSync{peer, m.sync(), target});
       answer_syncs();
       break;
     }
-    case proto::LearnerMessage::kRevalidate:
-      effects_.push_back(effect::RevalidateAsked{peer, m.revalidate()});
-      break;
-    default:
-      break;
+    case proto::LearnerMessage::kRevalidate: effects_.push_back(effect::RevalidateAsked{peer, m.revalidate()}); break;
+    default: break;
   }
 }
 

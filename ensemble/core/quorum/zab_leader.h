@@ -33,7 +33,7 @@ namespace corral::ensemble::quorum {
 
 struct LeaderConfig {
   PeerId me = 0;
-  std::vector<PeerId> voters;     // includes me
+  std::vector<PeerId> voters;  // includes me
   std::vector<PeerId> observers;
   ZabTiming timing;
   std::size_t committed_window = 500;  // committed txns kept for DIFF
@@ -80,7 +80,7 @@ class ZabLeader {
   std::size_t outstanding_proposals() const { return outstanding_.size(); }
 
  private:
-    // connected: waiting for FollowerInfo; epoch_sent: LeaderInfo sent;
+  // connected: waiting for FollowerInfo; epoch_sent: LeaderInfo sent;
   // epoch_acked: AckEpoch received; snapshot: a snapshot is being streamed;
   // syncing: NEWLEADER sent, gets broadcasts; synced: UPTODATE sent.
   enum class Stage { connected, epoch_sent, epoch_acked, snapshot, syncing, synced };
@@ -121,7 +121,7 @@ class ZabLeader {
   std::vector<ZabEffect> effects_;
 
   int64_t started_ms_;
-  int64_t epoch_ = 0;               // the new epoch, once decided
+  int64_t epoch_ = 0;  // the new epoch, once decided
   bool epoch_decided_ = false;
   bool syncing_started_ = false;
   bool own_new_leader_ack_ = false;  // the leader's own NEWLEADER vote (its log durable)
@@ -129,7 +129,7 @@ class ZabLeader {
   bool stepped_down_ = false;  // inputs are ignored from then on
   int64_t next_counter_ = 1;
   int64_t last_committed_ = 0;
-  int64_t last_synced_ = 0;          // local log durable up to here
+  int64_t last_synced_ = 0;  // local log durable up to here
   int64_t quorum_lost_since_ms_ = -1;
   int64_t last_ping_ms_ = 0;
 

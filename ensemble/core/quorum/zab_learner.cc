@@ -105,8 +105,7 @@ void ZabLearner::on_message(const proto::LearnerMessage& m, int64_t now_ms) {
       stage_ = Stage::syncing;
       break;
     }
-    case proto::LearnerMessage::kDiff:
-      break;  // the missing txns follow as proposals and commits
+    case proto::LearnerMessage::kDiff: break;  // the missing txns follow as proposals and commits
     case proto::LearnerMessage::kTrunc: {
       const int64_t zxid = m.trunc().zxid();
       effects_.push_back(effect::TruncateAndReload{zxid});
@@ -126,12 +125,8 @@ void ZabLearner::on_message(const proto::LearnerMessage& m, int64_t now_ms) {
       }
       break;
     }
-    case proto::LearnerMessage::kProposal:
-      log(m.proposal().txn());
-      break;
-    case proto::LearnerMessage::kCommit:
-      apply_commit(m.commit().zxid());
-      break;
+    case proto::LearnerMessage::kProposal: log(m.proposal().txn()); break;
+    case proto::LearnerMessage::kCommit: apply_commit(m.commit().zxid()); break;
     case proto::LearnerMessage::kInform: {
       const proto::Txn& txn = m.inform().txn();
       log(txn);
@@ -161,17 +156,10 @@ void ZabLearner::on_message(const proto::LearnerMessage& m, int64_t now_ms) {
       send(std::move(reply));
       break;
     }
-    case proto::LearnerMessage::kRefusal:
-      effects_.push_back(effect::Refused{m.refusal()});
-      break;
-    case proto::LearnerMessage::kSyncDone:
-      effects_.push_back(effect::SyncAnswered{m.sync_done()});
-      break;
-    case proto::LearnerMessage::kRevalidateReply:
-      effects_.push_back(effect::Revalidated{m.revalidate_reply()});
-      break;
-    default:
-      break;
+    case proto::LearnerMessage::kRefusal: effects_.push_back(effect::Refused{m.refusal()}); break;
+    case proto::LearnerMessage::kSyncDone: effects_.push_back(effect::SyncAnswered{m.sync_done()}); break;
+    case proto::LearnerMessage::kRevalidateReply: effects_.push_back(effect::Revalidated{m.revalidate_reply()}); break;
+    default: break;
   }
 }
 

@@ -60,7 +60,6 @@ class Barrier {
   const std::string& path() const { return path_; }
 
  private:
-
   Client& client_;
   std::string path_;
   BarrierOptions options_;

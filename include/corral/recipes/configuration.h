@@ -128,8 +128,7 @@ class Configuration {
   // The latest snapshot followed (nullopt before the first).
   std::optional<ConfigSnapshot> current() const { return current_; }
   // Blocks the fiber until `pred(current())` holds (true) or `deadline`.
-  bool wait_until(const std::function<bool(const std::optional<ConfigSnapshot>&)>& pred,
-                  Clock::time_point deadline);
+  bool wait_until(const std::function<bool(const std::optional<ConfigSnapshot>&)>& pred, Clock::time_point deadline);
   // Listeners run on the Configuration's fiber; the id removes one again.
   uint64_t add_listener(Listener listener);
   void remove_listener(uint64_t id);

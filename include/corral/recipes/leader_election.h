@@ -86,10 +86,10 @@ inline constexpr std::string_view selector_node_name = "lock-";
 
 // One participant of an election, as read from its node.
 struct Participant {
-  std::string id;      // the participant's id (its node's data)
-  std::string node;    // its node's full path
-  int64_t token = 0;   // its node's czxid: the fencing token it leads with
-  bool leader = false; // first in line
+  std::string id;       // the participant's id (its node's data)
+  std::string node;     // its node's full path
+  int64_t token = 0;    // its node's czxid: the fencing token it leads with
+  bool leader = false;  // first in line
 };
 
 // Everyone in the election at `path` whose nodes are named `node_name`, in
@@ -188,7 +188,7 @@ class LeaderLatch {
   bool doubtful_ = false;  // lost by a suspension: the final word is still to come
   int64_t token_ = 0;
   std::string leading_node_;
-  uint64_t expiries_ = 0;   // session ends seen: campaign() stops waiting on one
+  uint64_t expiries_ = 0;  // session ends seen: campaign() stops waiting on one
   std::error_code withdraw_error_;
   std::map<uint64_t, LeadershipListener> listeners_;
   uint64_t last_listener_ = 0;

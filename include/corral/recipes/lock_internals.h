@@ -36,7 +36,7 @@ namespace corral::recipes {
 // which single node to watch.
 struct LockVerdict {
   bool holds = false;
-  std::string watch{};   // a child name of the base path, when !holds
+  std::string watch{};     // a child name of the base path, when !holds
   std::error_code fail{};  // set: give up with this error (e.g. a wait that could never end)
 };
 using LockDriver =

@@ -56,7 +56,7 @@ namespace corral::recipes {
 struct WatchNotice {
   enum class Kind { event, reset, suspended, lost, failed };
   Kind kind = Kind::event;
-  WatchedEvent event;                           // event
+  WatchedEvent event;                            // event
   SessionState state = SessionState::connected;  // reset, suspended, lost
   std::error_code error;                         // failed
 };

@@ -176,11 +176,11 @@ class QueueBase {
   uint64_t lost_replies_ = 0;
   boost::fibers::mutex commit_mutex_;
   boost::fibers::mutex take_mutex_;
-  std::deque<std::string> cache_;      // item names, sorted; may hold items others took
+  std::deque<std::string> cache_;                             // item names, sorted; may hold items others took
   std::map<std::string, Clock::time_point> taken_by_others_;  // lost a race for these (when); skipped while listed
-  std::shared_ptr<Listing> listing_;   // the watch of the last listing
+  std::shared_ptr<Listing> listing_;                          // the watch of the last listing
   int taken_since_listing_ = 0;
-  std::deque<std::string> buffered_;   // taken already: the rest of a multi-item node
+  std::deque<std::string> buffered_;  // taken already: the rest of a multi-item node
 };
 
 class Queue : public QueueBase {

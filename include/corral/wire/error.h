@@ -48,9 +48,7 @@ enum class Error : int32_t {
 
 const std::error_category& zookeeper_category() noexcept;
 
-inline std::error_code make_error_code(Error e) noexcept {
-  return {static_cast<int>(e), zookeeper_category()};
-}
+inline std::error_code make_error_code(Error e) noexcept { return {static_cast<int>(e), zookeeper_category()}; }
 
 // ZooKeeper's upper-case name of a code ("NONODE"), or "UNKNOWN(<n>)".
 std::string_view error_name(Error e) noexcept;

@@ -47,7 +47,10 @@ class JuteReader {
   bool at_end() const { return pos_ == in_.size(); }
   std::size_t remaining() const { return in_.size() - pos_; }
   std::size_t position() const { return pos_; }
-  void fail() { ok_ = false; pos_ = in_.size(); }
+  void fail() {
+    ok_ = false;
+    pos_ = in_.size();
+  }
 
  private:
   bool take(std::size_t n);

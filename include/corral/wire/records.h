@@ -45,9 +45,9 @@ struct Stat {
   int32_t numChildren = 0;
   int64_t pzxid = 0;
   static constexpr auto fields() {
-    return std::tuple{&Stat::czxid,    &Stat::mzxid,          &Stat::ctime,      &Stat::mtime,
-                      &Stat::version,  &Stat::cversion,       &Stat::aversion,   &Stat::ephemeralOwner,
-                      &Stat::dataLength, &Stat::numChildren,  &Stat::pzxid};
+    return std::tuple{&Stat::czxid,      &Stat::mzxid,       &Stat::ctime,    &Stat::mtime,
+                      &Stat::version,    &Stat::cversion,    &Stat::aversion, &Stat::ephemeralOwner,
+                      &Stat::dataLength, &Stat::numChildren, &Stat::pzxid};
   }
   friend bool operator==(const Stat&, const Stat&) = default;
 };
@@ -78,8 +78,8 @@ struct ConnectResponse {
   std::string passwd;
   bool readOnly = false;
   static constexpr auto fields() {
-    return std::tuple{&ConnectResponse::protocolVersion, &ConnectResponse::timeOut,
-                      &ConnectResponse::sessionId, &ConnectResponse::passwd, &ConnectResponse::readOnly};
+    return std::tuple{&ConnectResponse::protocolVersion, &ConnectResponse::timeOut, &ConnectResponse::sessionId,
+                      &ConnectResponse::passwd, &ConnectResponse::readOnly};
   }
   friend bool operator==(const ConnectResponse&, const ConnectResponse&) = default;
 };
@@ -104,8 +104,8 @@ struct SetWatches2 {
   std::vector<std::string> persistentWatches;
   std::vector<std::string> persistentRecursiveWatches;
   static constexpr auto fields() {
-    return std::tuple{&SetWatches2::relativeZxid,     &SetWatches2::dataWatches,
-                      &SetWatches2::existWatches,     &SetWatches2::childWatches,
+    return std::tuple{&SetWatches2::relativeZxid,      &SetWatches2::dataWatches,
+                      &SetWatches2::existWatches,      &SetWatches2::childWatches,
                       &SetWatches2::persistentWatches, &SetWatches2::persistentRecursiveWatches};
   }
   friend bool operator==(const SetWatches2&, const SetWatches2&) = default;
@@ -225,7 +225,9 @@ struct SetACLRequest {
   std::string path;
   AclList acl;
   int32_t version = -1;
-  static constexpr auto fields() { return std::tuple{&SetACLRequest::path, &SetACLRequest::acl, &SetACLRequest::version}; }
+  static constexpr auto fields() {
+    return std::tuple{&SetACLRequest::path, &SetACLRequest::acl, &SetACLRequest::version};
+  }
   friend bool operator==(const SetACLRequest&, const SetACLRequest&) = default;
 };
 
@@ -350,7 +352,9 @@ struct MultiResponse {
 // ---- generic codec ---------------------------------------------------------
 
 template <class T>
-concept PlainRecord = requires { T::fields(); };
+concept PlainRecord = requires {
+  T::fields();
+};
 
 inline void encode(JuteWriter& w, int32_t v) { w.i32(v); }
 inline void encode(JuteWriter& w, int64_t v) { w.i64(v); }
@@ -371,17 +375,31 @@ void encode(JuteWriter& w, const std::vector<T>& v) {
 // The fewest bytes an encoded T can take; bounds vector lengths before allocation.
 template <class T>
 struct MinSize;
-template <> struct MinSize<int32_t> { static constexpr std::size_t value = 4; };
-template <> struct MinSize<int64_t> { static constexpr std::size_t value = 8; };
-template <> struct MinSize<bool> { static constexpr std::size_t value = 1; };
-template <> struct MinSize<std::string> { static constexpr std::size_t value = 4; };
-template <class T> struct MinSize<std::vector<T>> { static constexpr std::size_t value = 4; };
+template <>
+struct MinSize<int32_t> {
+  static constexpr std::size_t value = 4;
+};
+template <>
+struct MinSize<int64_t> {
+  static constexpr std::size_t value = 8;
+};
+template <>
+struct MinSize<bool> {
+  static constexpr std::size_t value = 1;
+};
+template <>
+struct MinSize<std::string> {
+  static constexpr std::size_t value = 4;
+};
+template <class T>
+struct MinSize<std::vector<T>> {
+  static constexpr std::size_t value = 4;
+};
 template <PlainRecord T>
 struct MinSize<T> {
   static constexpr std::size_t value = std::apply(
       [](auto... member) {
-        return (std::size_t{0} + ... +
-                MinSize<std::remove_cvref_t<decltype(std::declval<T>().*member)>>::value);
+        return (std::size_t{0} + ... + MinSize<std::remove_cvref_t<decltype(std::declval<T>().*member)>>::value);
       },
       T::fields());
 };

@@ -41,7 +41,7 @@ inline bool known_bug(const char* tag) {
 
 }  // namespace corral::fuzz
 
-#define FUZZ_CHECK(cond, ...)                                                   \
-  do {                                                                          \
+#define FUZZ_CHECK(cond, ...)                                                  \
+  do {                                                                         \
     if (!(cond)) ::corral::fuzz::fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
   } while (0)

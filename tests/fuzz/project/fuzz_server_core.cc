@@ -25,9 +25,9 @@
 // little before it (a fuzzy snapshot) equals the live tree.
 #include <array>
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
@@ -36,10 +36,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core_commands.h"
 #include "corral/wire/frame.h"
 #include "corral/wire/protocol.h"
 #include "corral/wire/records.h"
-#include "core_commands.h"
 #include "ensemble/core/acl.h"
 #include "ensemble/core/data_tree.h"
 #include "ensemble/core/server_core.h"
@@ -77,33 +77,50 @@ struct Input {
   }
 };
 
-const wire::OpCode kOps[] = {
-    wire::OpCode::create,       wire::OpCode::create2,       wire::OpCode::createContainer,
-    wire::OpCode::createTTL,    wire::OpCode::remove,        wire::OpCode::exists,
-    wire::OpCode::getData,      wire::OpCode::setData,       wire::OpCode::getACL,
-    wire::OpCode::setACL,       wire::OpCode::getChildren,   wire::OpCode::getChildren2,
-    wire::OpCode::sync,         wire::OpCode::ping,          wire::OpCode::check,
-    wire::OpCode::checkWatches, wire::OpCode::removeWatches, wire::OpCode::setWatches,
-    wire::OpCode::setWatches2,  wire::OpCode::getEphemerals, wire::OpCode::getAllChildrenNumber,
-    wire::OpCode::addWatch,     wire::OpCode::whoAmI,        wire::OpCode::closeSession,
-    wire::OpCode::deleteContainer, wire::OpCode::reconfig,   wire::OpCode::sasl,
-    static_cast<wire::OpCode>(99)};
+const wire::OpCode kOps[] = {wire::OpCode::create,
+                             wire::OpCode::create2,
+                             wire::OpCode::createContainer,
+                             wire::OpCode::createTTL,
+                             wire::OpCode::remove,
+                             wire::OpCode::exists,
+                             wire::OpCode::getData,
+                             wire::OpCode::setData,
+                             wire::OpCode::getACL,
+                             wire::OpCode::setACL,
+                             wire::OpCode::getChildren,
+                             wire::OpCode::getChildren2,
+                             wire::OpCode::sync,
+                             wire::OpCode::ping,
+                             wire::OpCode::check,
+                             wire::OpCode::checkWatches,
+                             wire::OpCode::removeWatches,
+                             wire::OpCode::setWatches,
+                             wire::OpCode::setWatches2,
+                             wire::OpCode::getEphemerals,
+                             wire::OpCode::getAllChildrenNumber,
+                             wire::OpCode::addWatch,
+                             wire::OpCode::whoAmI,
+                             wire::OpCode::closeSession,
+                             wire::OpCode::deleteContainer,
+                             wire::OpCode::reconfig,
+                             wire::OpCode::sasl,
+                             static_cast<wire::OpCode>(99)};
 static_assert(std::size(kOps) == cmd::op::count);
 
-const std::string kPaths[] = {
-    "/", "/a", "/a/b", "/a/b/c", "/b", "/b/c", "/c", "/e", "/e/x", "/t", "/zookeeper", "/zookeeper/config",
-    "/zookeeper/quota",
-    // more names, sequential-looking names, and bad paths
-    "/a/b0000000000", "/a/b0000000001", "/a0000000002", "/c/d", "/c/d/e", "/t/x", "", "a", "/a/", "//a", "/a/./b",
-    "/a/..", "/\xc3\xa9", "/\xff", std::string("/a\0b", 4), "/\x01", "/a//b", "/zookeeper/x"};
+const std::string kPaths[] = {"/", "/a", "/a/b", "/a/b/c", "/b", "/b/c", "/c", "/e", "/e/x", "/t", "/zookeeper",
+                              "/zookeeper/config", "/zookeeper/quota",
+                              // more names, sequential-looking names, and bad paths
+                              "/a/b0000000000", "/a/b0000000001", "/a0000000002", "/c/d", "/c/d/e", "/t/x", "", "a",
+                              "/a/", "//a", "/a/./b", "/a/..", "/\xc3\xa9", "/\xff", std::string("/a\0b", 4), "/\x01",
+                              "/a//b", "/zookeeper/x"};
 static_assert(std::size(kPaths) >= cmd::path::count);
 
 const int64_t kTtls[] = {-1, 0, 1, 10, 1000, 100000, wire::max_ttl_ms, wire::max_ttl_ms + 1, INT64_MIN};
 
 // CORRAL_FUZZ_TRACE=1 prints every command and effect (to read a crash input).
 const bool kTrace = std::getenv("CORRAL_FUZZ_TRACE") != nullptr;
-#define TRACE(...)                                  \
-  do {                                              \
+#define TRACE(...)                                 \
+  do {                                             \
     if (kTrace) std::fprintf(stderr, __VA_ARGS__); \
   } while (0)
 
@@ -219,8 +236,7 @@ std::string read_body(Input& in, wire::OpCode op) {
     case wire::OpCode::getACL:
     case wire::OpCode::sync:
     case wire::OpCode::getEphemerals:
-    case wire::OpCode::getAllChildrenNumber:
-      return wire::encode_to_string(wire::PathRecord{read_path(in)});
+    case wire::OpCode::getAllChildrenNumber: return wire::encode_to_string(wire::PathRecord{read_path(in)});
     case wire::OpCode::setACL: {
       wire::SetACLRequest r;
       r.path = read_path(in);
@@ -259,14 +275,13 @@ std::string read_body(Input& in, wire::OpCode op) {
       r.persistentRecursiveWatches = read_paths(in);
       return wire::encode_to_string(r);
     }
-    default:
-      return {};
+    default: return {};
   }
 }
 
-const wire::OpCode kMultiOps[] = {wire::OpCode::create, wire::OpCode::create2,  wire::OpCode::createContainer,
-                                  wire::OpCode::createTTL, wire::OpCode::remove, wire::OpCode::check,
-                                  wire::OpCode::setData, wire::OpCode::getData,  wire::OpCode::getChildren,
+const wire::OpCode kMultiOps[] = {wire::OpCode::create,         wire::OpCode::create2, wire::OpCode::createContainer,
+                                  wire::OpCode::createTTL,      wire::OpCode::remove,  wire::OpCode::check,
+                                  wire::OpCode::setData,        wire::OpCode::getData, wire::OpCode::getChildren,
                                   static_cast<wire::OpCode>(99)};
 
 wire::MultiRequest read_multi(Input& in, uint8_t count) {
@@ -286,15 +301,12 @@ wire::MultiRequest read_multi(Input& in, uint8_t count) {
         if (op.type == wire::OpCode::createTTL) op.ttl = read_ttl(in);
         break;
       case wire::OpCode::remove:
-      case wire::OpCode::check:
-        op.version = read_version(in);
-        break;
+      case wire::OpCode::check: op.version = read_version(in); break;
       case wire::OpCode::setData:
         op.data = read_data(in);
         op.version = read_version(in);
         break;
-      default:
-        break;
+      default: break;
     }
     m.ops.push_back(std::move(op));
   }
@@ -319,8 +331,8 @@ std::string header_frame(int32_t xid, wire::OpCode op, std::string_view body) {
 
 struct Conn {
   bool open = true;
-  bool resumed = false;              // resume_reading seen: frames go straight in
-  std::vector<std::string> held;     // frames the shell holds until resume_reading
+  bool resumed = false;           // resume_reading seen: frames go straight in
+  std::vector<std::string> held;  // frames the shell holds until resume_reading
   bool got_connect_response = false;
   int64_t session = 0;
   struct Pending {
@@ -328,8 +340,8 @@ struct Conn {
     wire::OpCode op;
     std::size_t ops;  // a multi's op count, if it decodes
   };
-  std::deque<Pending> expected;      // harness requests awaiting their reply, in order
-  int64_t last_zxid = 0;             // highest zxid seen in a reply header
+  std::deque<Pending> expected;  // harness requests awaiting their reply, in order
+  int64_t last_zxid = 0;         // highest zxid seen in a reply header
 };
 
 struct Snapshot {
@@ -397,14 +409,14 @@ struct Harness {
     FUZZ_CHECK(it != conns.end(), "effect for connection %llu, never opened", (unsigned long long)io.conn);
     Conn& c = it->second;
     TRACE("    effect %s conn %llu %s\n",
-          io.kind == ens::Effect::Kind::send ? "send" : io.kind == ens::Effect::Kind::close ? "close" : "resume",
+          io.kind == ens::Effect::Kind::send    ? "send"
+          : io.kind == ens::Effect::Kind::close ? "close"
+                                                : "resume",
           (unsigned long long)io.conn, hex_bytes(io.bytes).c_str());
     FUZZ_CHECK(c.open, "effect (kind %d) for connection %llu after it was closed", static_cast<int>(io.kind),
                (unsigned long long)io.conn);
     switch (io.kind) {
-      case ens::Effect::Kind::send:
-        reply(io.conn, c, io.bytes);
-        break;
+      case ens::Effect::Kind::send: reply(io.conn, c, io.bytes); break;
       case ens::Effect::Kind::close:
         c.open = false;
         c.held.clear();
@@ -513,11 +525,8 @@ struct Harness {
         }
         break;
       }
-      case wire::OpCode::check:
-        break;  // (not a top-level request in ZooKeeper 3.8)
-      default:
-        FUZZ_CHECK(body.empty(), "reply to op %d carries %zu bytes", static_cast<int>(op), body.size());
-        break;
+      case wire::OpCode::check: break;  // (not a top-level request in ZooKeeper 3.8)
+      default: FUZZ_CHECK(body.empty(), "reply to op %d carries %zu bytes", static_cast<int>(op), body.size()); break;
     }
   }
 
@@ -545,9 +554,7 @@ struct Harness {
     return wire::encode_to_string(r);
   }
 
-  void new_session(int s, int32_t timeout) {
-    open_conn(s, connect_frame(0, std::string(16, '\0'), timeout, 0, 0));
-  }
+  void new_session(int s, int32_t timeout) { open_conn(s, connect_frame(0, std::string(16, '\0'), timeout, 0, 0)); }
 
   // The open connection of a slot; a new one with a new session if there is none.
   ens::ConnId conn_of(int s) {
@@ -707,20 +714,17 @@ struct Harness {
         }
         case cmd::raw_body: {
           const uint8_t t = in.u8();
-          const auto op = t < 0xf0 ? kOps[t % std::size(kOps)] : (t == 0xff ? wire::OpCode::multi
-                                                                : t == 0xfe ? wire::OpCode::multiRead
-                                                                : t == 0xfd ? wire::OpCode::auth
-                                                                            : static_cast<wire::OpCode>(t));
+          const auto op = t < 0xf0 ? kOps[t % std::size(kOps)]
+                                   : (t == 0xff   ? wire::OpCode::multi
+                                      : t == 0xfe ? wire::OpCode::multiRead
+                                      : t == 0xfd ? wire::OpCode::auth
+                                                  : static_cast<wire::OpCode>(t));
           const std::string body = in.bytes(in.u8());
           send(s, header_frame(xid_for(op), op, body), op, true);
           break;
         }
-        case cmd::sync_all:
-          sync_to(pending.size());
-          break;
-        case cmd::sync_some:
-          sync_to(pending.empty() ? 0 : 1 + in.u8() % pending.size());
-          break;
+        case cmd::sync_all: sync_to(pending.size()); break;
+        case cmd::sync_some: sync_to(pending.empty() ? 0 : 1 + in.u8() % pending.size()); break;
         case cmd::tick:
           now += in.u16();
           core.tick(now);
@@ -752,12 +756,8 @@ struct Harness {
           open_conn(s, connect_frame(sid, pw, 6000, zxid, how));
           break;
         }
-        case cmd::raw_connect:
-          open_conn(s, in.bytes(in.u8()));
-          break;
-        case cmd::snapshot:
-          take_snapshot();
-          break;
+        case cmd::raw_connect: open_conn(s, in.bytes(in.u8())); break;
+        case cmd::snapshot: take_snapshot(); break;
         case cmd::auth: {
           static const std::string schemes[] = {"digest", "ip", "world", "sasl"};
           static const std::string auths[] = {"user:pw", "super:secret", "other:x", "\xff\xfe:pw", "nocolon", ""};

@@ -16,9 +16,9 @@
 // last on_begin is exactly that snapshot. Then the records are loaded into a
 // ServerCore, whose tree must keep its invariants, also after the core
 // starts, expires every restored session and applies the closes.
-#include <stdexcept>
 #include <cstdint>
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -147,9 +147,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(got.begins >= 1 && got.zxid == summary.zxid, "on_begin called %d times, last zxid %lld, summary %lld",
              got.begins, (long long)got.zxid, (long long)summary.zxid);
   FUZZ_CHECK(summary.nodes == got.nodes.size() && summary.sessions == got.sessions.size(),
-             "summary counts %llu nodes and %llu sessions, %zu and %zu handed out",
-             (unsigned long long)summary.nodes, (unsigned long long)summary.sessions, got.nodes.size(),
-             got.sessions.size());
+             "summary counts %llu nodes and %llu sessions, %zu and %zu handed out", (unsigned long long)summary.nodes,
+             (unsigned long long)summary.sessions, got.nodes.size(), got.sessions.size());
 
   // Load it as the server does, serve from it: start, let every restored
   // session expire, apply the closes.
@@ -159,8 +158,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ens::ServerCore core(config);
   ens::DataTree& tree = core.tree();
   for (const auto& n : got.nodes) {
-    const wire::Stat stat{n.czxid, n.mzxid, n.ctime, n.mtime, n.version, n.cversion, n.aversion, n.ephemeral_owner,
-                          0,       0,       n.pzxid};
+    const wire::Stat stat{n.czxid,    n.mzxid,           n.ctime, n.mtime, n.version, n.cversion,
+                          n.aversion, n.ephemeral_owner, 0,       0,       n.pzxid};
     (void)tree.load_node(ens::NodeImage{n.path, n.data, &n.acl, stat});
   }
   for (const auto& s : got.sessions) core.restore_session(s.id, s.timeout_ms, s.password);

@@ -60,8 +60,8 @@ void after_recovery(std::unique_ptr<storage::FileTxnLog> recovered, const path& 
                "segment starts out of order");
     txns = all_txns(log, 0, &zxids);
     last = log.last_zxid();
-    if (!zxids.empty()) FUZZ_CHECK(last == zxids.back(), "last_zxid %lld, last txn %lld", (long long)last,
-                                   (long long)zxids.back());
+    if (!zxids.empty())
+      FUZZ_CHECK(last == zxids.back(), "last_zxid %lld, last txn %lld", (long long)last, (long long)zxids.back());
     if (!zxids.empty()) {
       const std::size_t mid = zxids.size() / 2;
       const auto tail = all_txns(log, zxids[mid]);

@@ -131,44 +131,26 @@ void decode_request(std::string_view frame) {
     case wire::OpCode::exists:
     case wire::OpCode::getData:
     case wire::OpCode::getChildren:
-    case wire::OpCode::getChildren2:
-      round_trip<wire::PathWatchRequest>(payload, "PathWatchRequest");
-      break;
-    case wire::OpCode::setData:
-      round_trip<wire::SetDataRequest>(payload, "SetDataRequest");
-      break;
+    case wire::OpCode::getChildren2: round_trip<wire::PathWatchRequest>(payload, "PathWatchRequest"); break;
+    case wire::OpCode::setData: round_trip<wire::SetDataRequest>(payload, "SetDataRequest"); break;
     case wire::OpCode::getACL:
     case wire::OpCode::sync:
     case wire::OpCode::getEphemerals:
     case wire::OpCode::getAllChildrenNumber:
-      if (wire::PathRecord rec; round_trip<wire::PathRecord>(payload, "PathRecord") &&
-                                wire::decode_from(payload, rec)) {
+      if (wire::PathRecord rec;
+          round_trip<wire::PathRecord>(payload, "PathRecord") && wire::decode_from(payload, rec)) {
         check_path(rec.path);
       }
       break;
-    case wire::OpCode::setACL:
-      round_trip<wire::SetACLRequest>(payload, "SetACLRequest");
-      break;
+    case wire::OpCode::setACL: round_trip<wire::SetACLRequest>(payload, "SetACLRequest"); break;
     case wire::OpCode::multi:
-    case wire::OpCode::multiRead:
-      round_trip<wire::MultiRequest>(payload, "MultiRequest");
-      break;
+    case wire::OpCode::multiRead: round_trip<wire::MultiRequest>(payload, "MultiRequest"); break;
     case wire::OpCode::checkWatches:
-    case wire::OpCode::removeWatches:
-      round_trip<wire::PathTypeRequest>(payload, "PathTypeRequest");
-      break;
-    case wire::OpCode::addWatch:
-      round_trip<wire::AddWatchRequest>(payload, "AddWatchRequest");
-      break;
-    case wire::OpCode::auth:
-      round_trip<wire::AuthPacket>(payload, "AuthPacket");
-      break;
-    case wire::OpCode::setWatches:
-      round_trip<wire::SetWatches>(payload, "SetWatches");
-      break;
-    case wire::OpCode::setWatches2:
-      round_trip<wire::SetWatches2>(payload, "SetWatches2");
-      break;
+    case wire::OpCode::removeWatches: round_trip<wire::PathTypeRequest>(payload, "PathTypeRequest"); break;
+    case wire::OpCode::addWatch: round_trip<wire::AddWatchRequest>(payload, "AddWatchRequest"); break;
+    case wire::OpCode::auth: round_trip<wire::AuthPacket>(payload, "AuthPacket"); break;
+    case wire::OpCode::setWatches: round_trip<wire::SetWatches>(payload, "SetWatches"); break;
+    case wire::OpCode::setWatches2: round_trip<wire::SetWatches2>(payload, "SetWatches2"); break;
     default:  // ping, closeSession, whoAmI and unknown opcodes carry no record we read
       break;
   }

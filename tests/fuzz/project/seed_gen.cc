@@ -12,9 +12,9 @@
 
 #include <unistd.h>
 
+#include "core_commands.h"
 #include "corral/wire/frame.h"
 #include "corral/wire/records.h"
-#include "core_commands.h"
 #include "ensemble/core/data_tree.h"
 #include "ensemble/storage/file_snapshot.h"
 #include "ensemble/storage/file_txn_log.h"
@@ -101,8 +101,7 @@ void wire_seeds() {
   requests += request(xid++, wire::OpCode::check, wire::PathVersionRequest{"/a", 1});
   requests += request(xid++, wire::OpCode::checkWatches, wire::PathTypeRequest{"/a", 3});
   requests += request(xid++, wire::OpCode::removeWatches, wire::PathTypeRequest{"/a", 1});
-  requests += request(wire::xid::set_watches, wire::OpCode::setWatches,
-                      wire::SetWatches{5, {"/a"}, {"/b"}, {"/"}});
+  requests += request(wire::xid::set_watches, wire::OpCode::setWatches, wire::SetWatches{5, {"/a"}, {"/b"}, {"/"}});
   requests += request(wire::xid::set_watches, wire::OpCode::setWatches2,
                       wire::SetWatches2{5, {"/a"}, {"/b"}, {"/"}, {"/p"}, {"/r"}});
   requests += request(xid++, wire::OpCode::getEphemerals, wire::PathRecord{"/"});
@@ -225,14 +224,14 @@ void core_seeds() {
   }
   {
     Program p;
-    p.c(cmd::multi).u8(5 << 1);  // multi of five ops
-    p.u8(0).u8(P::a).data("x").u8(A::open).u8(0);     // create /a
-    p.u8(1).u8(P::a_b).data("").u8(A::open).u8(2);    // create2 /a/b, sequential
-    p.u8(6).u8(P::a).data("y").u8(0);                  // setData /a version 0
-    p.u8(5).u8(P::a).u8(1);                            // check /a version 1
-    p.u8(3).u8(P::t).data("").u8(A::open).u8(5).u8(4); // createTTL /t
+    p.c(cmd::multi).u8(5 << 1);                         // multi of five ops
+    p.u8(0).u8(P::a).data("x").u8(A::open).u8(0);       // create /a
+    p.u8(1).u8(P::a_b).data("").u8(A::open).u8(2);      // create2 /a/b, sequential
+    p.u8(6).u8(P::a).data("y").u8(0);                   // setData /a version 0
+    p.u8(5).u8(P::a).u8(1);                             // check /a version 1
+    p.u8(3).u8(P::t).data("").u8(A::open).u8(5).u8(4);  // createTTL /t
     p.sync();
-    p.c(cmd::multi).u8((2 << 1) | 1).u8(7).u8(P::a).u8(8).u8(P::root).sync();  // multiRead
+    p.c(cmd::multi).u8((2 << 1) | 1).u8(7).u8(P::a).u8(8).u8(P::root).sync();                             // multiRead
     p.c(cmd::multi).u8(2 << 1).u8(4).u8(P::c).u8(0xff).u8(0).u8(P::a).data("").u8(A::open).u8(0).sync();  // fails
     put("fuzz_server_core", "multi", p.b);
   }

@@ -22,17 +22,15 @@ namespace fs = std::filesystem;
 inline const fs::path& scratch_dir() {
   static const fs::path dir = [] {
     std::error_code ec;
-    const fs::path base = fs::is_directory("/dev/shm", ec) && access("/dev/shm", W_OK) == 0
-                              ? fs::path("/dev/shm")
-                              : fs::temp_directory_path();
+    const fs::path base = fs::is_directory("/dev/shm", ec) && access("/dev/shm", W_OK) == 0 ? fs::path("/dev/shm")
+                                                                                            : fs::temp_directory_path();
     // A crash skips the atexit cleanup: remove what dead processes left.
     const std::string prefix = "corral-fuzz-";
     for (const auto& e : fs::directory_iterator(base, ec)) {
       const std::string name = e.path().filename().string();
       if (name.rfind(prefix, 0) != 0) continue;
       const std::string pid = name.substr(prefix.size());
-      if (!pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos &&
-          !fs::exists("/proc/" + pid, ec)) {
+      if (!pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos && !fs::exists("/proc/" + pid, ec)) {
         fs::remove_all(e.path(), ec);
       }
     }

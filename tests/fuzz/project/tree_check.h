@@ -16,7 +16,7 @@ namespace corral::fuzz {
 struct NodeView {
   std::string data;
   wire::AclList acl;
-  wire::Stat stat;  // as clients see it
+  wire::Stat stat;       // as clients see it
   int64_t owner = 0;     // as stored (containers, TTL nodes)
   int32_t cversion = 0;  // as stored
   friend bool operator==(const NodeView&, const NodeView&) = default;
@@ -54,8 +54,8 @@ inline TreeImage check_tree(const ensemble::DataTree& tree, const char* what) {
     FUZZ_CHECK(tree.path_of(id) == path, "%s: path_of gives %s for %s", what, tree.path_of(id).c_str(), path.c_str());
     const std::vector<std::string> children = tree.children(id);
     const wire::Stat st = tree.stat(id);
-    FUZZ_CHECK(tree.num_children(id) == children.size(), "%s: %s: num_children %u but %zu children", what,
-               path.c_str(), tree.num_children(id), children.size());
+    FUZZ_CHECK(tree.num_children(id) == children.size(), "%s: %s: num_children %u but %zu children", what, path.c_str(),
+               tree.num_children(id), children.size());
     FUZZ_CHECK(st.numChildren == static_cast<int32_t>(children.size()), "%s: %s: Stat.numChildren %d but %zu children",
                what, path.c_str(), st.numChildren, children.size());
     const std::string_view data = tree.data(id);
@@ -131,12 +131,11 @@ inline std::string diff_images(const TreeImage& a, const TreeImage& b) {
                     " differs: czxid %lld/%lld mzxid %lld/%lld pzxid %lld/%lld ctime %lld/%lld mtime %lld/%lld "
                     "version %d/%d cversion %d/%d aversion %d/%d owner %lld/%lld data %zu/%zu bytes, acl %zu/%zu "
                     "stored owner %lld/%lld",
-                    (long long)s.czxid, (long long)t.czxid, (long long)s.mzxid, (long long)t.mzxid,
-                    (long long)s.pzxid, (long long)t.pzxid, (long long)s.ctime, (long long)t.ctime,
-                    (long long)s.mtime, (long long)t.mtime, s.version, t.version, s.cversion, t.cversion,
-                    s.aversion, t.aversion, (long long)s.ephemeralOwner, (long long)t.ephemeralOwner, n.data.size(),
-                    it->second.data.size(), n.acl.size(), it->second.acl.size(), (long long)n.owner,
-                    (long long)it->second.owner);
+                    (long long)s.czxid, (long long)t.czxid, (long long)s.mzxid, (long long)t.mzxid, (long long)s.pzxid,
+                    (long long)t.pzxid, (long long)s.ctime, (long long)t.ctime, (long long)s.mtime, (long long)t.mtime,
+                    s.version, t.version, s.cversion, t.cversion, s.aversion, t.aversion, (long long)s.ephemeralOwner,
+                    (long long)t.ephemeralOwner, n.data.size(), it->second.data.size(), n.acl.size(),
+                    it->second.acl.size(), (long long)n.owner, (long long)it->second.owner);
       return path + buf;
     }
   }

@@ -3,11 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 #include "ensemble/config/config.h"
 
@@ -157,17 +157,17 @@ TEST(Config, EveryKey) {
 }
 
 TEST(Config, SystemPropertySpellings) {
-  ServerConfig c = good(with_minimal(
-      "zookeeper.snapCount=10\n"
-      "zookeeper.4lw.commands.whitelist=mntr\n"
-      "zookeeper.jute.maxbuffer=0x200000\n"
-      "zookeeper.DigestAuthenticationProvider.superDigest=admin:abc+/=\n"
-      "zookeeper.extendedTypesEnabled=FALSE\n"
-      "zookeeper.znode.container.checkIntervalMs=5\n"
-      "zookeeper.znode.container.maxPerMinute=6\n"
-      "zookeeper.globalOutstandingLimit=7\n"
-      "zookeeper.preAllocSize=0\n"
-      "zookeeper.forceSync=true\n"));
+  ServerConfig c =
+      good(with_minimal("zookeeper.snapCount=10\n"
+                        "zookeeper.4lw.commands.whitelist=mntr\n"
+                        "zookeeper.jute.maxbuffer=0x200000\n"
+                        "zookeeper.DigestAuthenticationProvider.superDigest=admin:abc+/=\n"
+                        "zookeeper.extendedTypesEnabled=FALSE\n"
+                        "zookeeper.znode.container.checkIntervalMs=5\n"
+                        "zookeeper.znode.container.maxPerMinute=6\n"
+                        "zookeeper.globalOutstandingLimit=7\n"
+                        "zookeeper.preAllocSize=0\n"
+                        "zookeeper.forceSync=true\n"));
   EXPECT_EQ(c.snap_count, 10);
   EXPECT_THAT(c.four_letter_words, ElementsAre("mntr", "srvr"));
   EXPECT_EQ(c.jute_max_buffer, 0x200000);
@@ -285,9 +285,8 @@ TEST(Config, WhitelistListAlwaysKeepsSrvrAndWarnsAboutUnknownWords) {
   ConfigResult r = parse(with_minimal("4lw.commands.whitelist= stat ,ruok,,RUOK, hash ,mntr\n"));
   ASSERT_TRUE(r.ok()) << r.error;
   EXPECT_THAT(r.config->four_letter_words, ElementsAre("mntr", "ruok", "srvr", "stat"));
-  EXPECT_THAT(r.warnings,
-              ElementsAre("zoo.cfg:3: 4lw.commands.whitelist: unknown four-letter word 'RUOK' ignored",
-                          "zoo.cfg:3: 4lw.commands.whitelist: unknown four-letter word 'hash' ignored"));
+  EXPECT_THAT(r.warnings, ElementsAre("zoo.cfg:3: 4lw.commands.whitelist: unknown four-letter word 'RUOK' ignored",
+                                      "zoo.cfg:3: 4lw.commands.whitelist: unknown four-letter word 'hash' ignored"));
   EXPECT_THAT(good(with_minimal("4lw.commands.whitelist=\n")).four_letter_words, ElementsAre("srvr"));
 }
 
@@ -295,12 +294,12 @@ TEST(Config, WhitelistListAlwaysKeepsSrvrAndWarnsAboutUnknownWords) {
 // Unknown and unsupported keys
 
 TEST(Config, UnknownKeysAreWarnedAndIgnored) {
-  ConfigResult r = parse(with_minimal(
-      "foo=bar\n"
-      "syncEnabled=true\n"
-      "metricsProvider.className=x\n"
-      "tickTime=2000\n"
-      "zookeeper.skipACL=yes\n"));
+  ConfigResult r =
+      parse(with_minimal("foo=bar\n"
+                         "syncEnabled=true\n"
+                         "metricsProvider.className=x\n"
+                         "tickTime=2000\n"
+                         "zookeeper.skipACL=yes\n"));
   ASSERT_TRUE(r.ok()) << r.error;
   EXPECT_THAT(r.warnings,
               ElementsAre("zoo.cfg:3: unknown key 'foo' ignored",
@@ -497,12 +496,11 @@ std::string quorum(std::string_view servers) {
 }
 
 TEST(Ensemble, ServerLineForms) {
-  ConfigResult r = parse(quorum(
-                             "server.1=10.0.0.1:2888:3888:participant;2181\n"
-                             "server.2=[fe80::2]:2888:3888;10.0.0.2:2181\n"
-                             "server.3 = 10.0.0.3:2888:3888:Observer\n"
-                             "server.4=10.0.0.4:2888:3888\n"
-                             "server.5=10.0.0.5:2888:3888;;2281\n"),
+  ConfigResult r = parse(quorum("server.1=10.0.0.1:2888:3888:participant;2181\n"
+                                "server.2=[fe80::2]:2888:3888;10.0.0.2:2181\n"
+                                "server.3 = 10.0.0.3:2888:3888:Observer\n"
+                                "server.4=10.0.0.4:2888:3888\n"
+                                "server.5=10.0.0.5:2888:3888;;2281\n"),
                          "2");
   ASSERT_TRUE(r.ok()) << r.error;
   const ServerConfig& c = *r.config;
@@ -517,9 +515,10 @@ TEST(Ensemble, ServerLineForms) {
   EXPECT_EQ(c.quorum_size(), 3u);
   // This server's client address comes from its own server line, as in ZooKeeper.
   EXPECT_EQ(c.client_address, (Endpoint{"10.0.0.2", 2181}));
-  EXPECT_THAT(r.warnings, ElementsAre("zoo.cfg:9: server.5: the secure client address is not supported by Corral; ignored",
-                                      "zoo.cfg: 4 voting members: an odd number tolerates the same failures with "
-                                      "fewer servers"));
+  EXPECT_THAT(r.warnings,
+              ElementsAre("zoo.cfg:9: server.5: the secure client address is not supported by Corral; ignored",
+                          "zoo.cfg: 4 voting members: an odd number tolerates the same failures with "
+                          "fewer servers"));
 }
 
 TEST(Ensemble, ClientPortMayComeOnlyFromTheServerLine) {
@@ -535,14 +534,13 @@ TEST(Ensemble, ClientPortMustAgreeWithTheServerLine) {
   EXPECT_EQ(error(quorum("server.1=a:2888:3888;2182\nserver.2=b:2888:3888\nserver.3=c:2888:3888\n"), "1"),
             "zoo.cfg:5: the client address of server.1 (this server) is 0.0.0.0:2182 but "
             "clientPortAddress/clientPort say 0.0.0.0:2181");
-  EXPECT_THAT(
-      error("dataDir=/d\nclientPort=2181\nclientPortAddress=10.0.0.9\ninitLimit=1\nsyncLimit=1\n"
-            "server.1=a:2888:3888;10.0.0.1:2181\nserver.2=b:2888:3888\nserver.3=c:2888:3888\n",
-            "1"),
-      HasSubstr("is 10.0.0.1:2181 but clientPortAddress/clientPort say 10.0.0.9:2181"));
+  EXPECT_THAT(error("dataDir=/d\nclientPort=2181\nclientPortAddress=10.0.0.9\ninitLimit=1\nsyncLimit=1\n"
+                    "server.1=a:2888:3888;10.0.0.1:2181\nserver.2=b:2888:3888\nserver.3=c:2888:3888\n",
+                    "1"),
+              HasSubstr("is 10.0.0.1:2181 but clientPortAddress/clientPort say 10.0.0.9:2181"));
   // A wildcard clientPortAddress only has to agree on the port.
-  EXPECT_TRUE(parse(quorum("server.1=a:2888:3888;10.0.0.1:2181\nserver.2=b:2888:3888\nserver.3=c:2888:3888\n"), "1")
-                  .ok());
+  EXPECT_TRUE(
+      parse(quorum("server.1=a:2888:3888;10.0.0.1:2181\nserver.2=b:2888:3888\nserver.3=c:2888:3888\n"), "1").ok());
 }
 
 TEST(Ensemble, ClientPortMustNotBeAQuorumPort) {
@@ -566,10 +564,12 @@ TEST(Ensemble, BadServerLines) {
   EXPECT_EQ(bad("server.1=zk1:0:3888"), "zoo.cfg:5: server.1: the quorum port must be 1..65535, got \"0\"");
   EXPECT_EQ(bad("server.1=zk1:2888:65536"), "zoo.cfg:5: server.1: the election port must be 1..65535, got \"65536\"");
   EXPECT_EQ(bad("server.1=zk1:2888x:3888"), "zoo.cfg:5: server.1: the quorum port must be 1..65535, got \"2888x\"");
-  EXPECT_EQ(bad("server.1=zk1:2888:3888;99999"), "zoo.cfg:5: server.1: the client port must be 1..65535, got \"99999\"");
+  EXPECT_EQ(bad("server.1=zk1:2888:3888;99999"),
+            "zoo.cfg:5: server.1: the client port must be 1..65535, got \"99999\"");
   EXPECT_EQ(bad("server.1=zk1:2888:3888:leader"),
             "zoo.cfg:5: server.1: the role must be participant or observer, got \"leader\"");
-  EXPECT_EQ(bad("server.1=zk1:2888:2888"), "zoo.cfg:5: server.1: the quorum and election ports must differ (both are 2888)");
+  EXPECT_EQ(bad("server.1=zk1:2888:2888"),
+            "zoo.cfg:5: server.1: the quorum and election ports must differ (both are 2888)");
   EXPECT_EQ(bad("server.1=zk1:2888:3888|zk1b:2888:3888"),
             "zoo.cfg:5: server.1: multiple addresses ('|') are not supported");
   EXPECT_EQ(bad("server.0=zk1:2888:3888"),
@@ -592,8 +592,8 @@ TEST(Ensemble, DuplicateAddresses) {
                     "1")
                   .ok());
   // Wildcard client addresses are bound on each server's own machine: no conflict.
-  EXPECT_TRUE(parse(quorum("server.1=a:2888:3888;2181\nserver.2=b:2888:3888;2181\nserver.3=c:2888:3888;2181\n"), "1")
-                  .ok());
+  EXPECT_TRUE(
+      parse(quorum("server.1=a:2888:3888;2181\nserver.2=b:2888:3888;2181\nserver.3=c:2888:3888;2181\n"), "1").ok());
 }
 
 TEST(Ensemble, DuplicateServerIdsOverride) {

@@ -224,8 +224,10 @@ TEST(FixupAcl, MixedListKeepsOrder) {
 }
 
 TEST(RedactDigests, HidesHashesOnly) {
-  const AclList acl{{perms::all, {"digest", alice_digest}}, {perms::read, {"world", "anyone"}},
-                    {perms::read, {"ip", "10.0.0.0/8"}}, {perms::read, {"digest", "u:h:extra"}}};
+  const AclList acl{{perms::all, {"digest", alice_digest}},
+                    {perms::read, {"world", "anyone"}},
+                    {perms::read, {"ip", "10.0.0.0/8"}},
+                    {perms::read, {"digest", "u:h:extra"}}};
   EXPECT_EQ(redact_digests(acl), (AclList{{perms::all, {"digest", "alice:x"}},
                                           {perms::read, {"world", "anyone"}},
                                           {perms::read, {"ip", "10.0.0.0/8"}},

@@ -18,8 +18,8 @@ namespace corral::wire {
 inline void PrintTo(const Stat& s, std::ostream* os) {
   *os << "{czxid=" << s.czxid << " mzxid=" << s.mzxid << " ctime=" << s.ctime << " mtime=" << s.mtime
       << " version=" << s.version << " cversion=" << s.cversion << " aversion=" << s.aversion
-      << " ephemeralOwner=" << s.ephemeralOwner << " dataLength=" << s.dataLength
-      << " numChildren=" << s.numChildren << " pzxid=" << s.pzxid << "}";
+      << " ephemeralOwner=" << s.ephemeralOwner << " dataLength=" << s.dataLength << " numChildren=" << s.numChildren
+      << " pzxid=" << s.pzxid << "}";
 }
 inline void PrintTo(const Acl& a, std::ostream* os) { *os << a.perms << ":" << a.id.scheme << ":" << a.id.id; }
 }  // namespace corral::wire

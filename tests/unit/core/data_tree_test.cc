@@ -9,8 +9,8 @@
 #include <climits>
 #include <cstdint>
 #include <map>
-#include <set>
 #include <random>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -264,8 +264,8 @@ TEST(DataTreeDelete, RefusalsChangeNothing) {
   const auto before = images(t);
   std::vector<WatchTrigger> triggers;
   auto tx = txn(3);
-  add_delete(tx, "/a");   // has a child
-  add_delete(tx, "/");    // the root is never deleted
+  add_delete(tx, "/a");    // has a child
+  add_delete(tx, "/");     // the root is never deleted
   add_delete(tx, "/q/r");  // nothing there, nor a parent
   const auto r = apply(t, tx, &triggers);
   EXPECT_EQ(r.at(0).err, Error::notEmpty);
@@ -288,7 +288,7 @@ TEST(DataTreeDelete, ParentPzxidMovesEvenWhenTheChildIsAlreadyGone) {
   DataTree fuzzy;
   create(fuzzy, 1, "/a");
   create(fuzzy, 2, "/a/b");
-  auto snapshot = snapshot_of(fuzzy);  // /a as of zxid 2 ...
+  auto snapshot = snapshot_of(fuzzy);                                        // /a as of zxid 2 ...
   std::erase_if(snapshot, [](const auto& n) { return n.first == "/a/b"; });  // ... but /a/b already deleted
   DataTree restored;
   load(restored, snapshot, 2);

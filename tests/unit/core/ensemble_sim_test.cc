@@ -142,7 +142,8 @@ class Ensemble {
     std::string out;
     for (auto& [id, s] : servers_) {
       out += "server " + std::to_string(id) + (s.alive ? "" : " (dead)");
-      if (s.alive) out += " mode=" + s.peer->mode() + " leader=" + std::to_string(s.peer->leader()) + (s.active ? " active" : "");
+      if (s.alive)
+        out += " mode=" + s.peer->mode() + " leader=" + std::to_string(s.peer->leader()) + (s.active ? " active" : "");
       out += " log=" + std::to_string(s.log.size()) + "\n";
       for (const auto& l : s.lines) out += "    " + l + "\n";
     }
@@ -150,7 +151,9 @@ class Ensemble {
   }
 
   // ---- raw clients -----------------------------------------------------------
-  ConnId connect(PeerId server_id) { return open(server_id, w::ConnectRequest{0, 0, 30000, 0, std::string(16, '\0'), false, true}); }
+  ConnId connect(PeerId server_id) {
+    return open(server_id, w::ConnectRequest{0, 0, 30000, 0, std::string(16, '\0'), false, true});
+  }
 
   // A new connection to `server_id` that resumes the session of `old`.
   ConnId resume(ConnId old, PeerId server_id) {
@@ -283,7 +286,8 @@ class Ensemble {
   void drain(PeerId id) {
     Server& s = servers_[id];
     if (!s.alive) return;
-    for (auto effects = s.peer->take_effects(); !effects.empty(); effects = s.alive ? s.peer->take_effects() : std::vector<PeerEffect>{}) {
+    for (auto effects = s.peer->take_effects(); !effects.empty();
+         effects = s.alive ? s.peer->take_effects() : std::vector<PeerEffect>{}) {
       for (auto& pe : effects) {
         if (!s.alive) return;
         if (auto* el = std::get_if<peer_effect::Elect>(&pe)) {
@@ -430,7 +434,8 @@ TEST(EnsembleSim, LeaderCrashElectsANewLeaderThatKeepsEveryCommittedWrite) {
   ASSERT_TRUE(e.run_until([&] { return e.leader().has_value() && *e.leader() != old_leader; }, 20'000));
   for (PeerId p : {1u, 2u, 3u}) {
     if (p == old_leader) continue;
-    for (int i = 0; i < 20; ++i) EXPECT_NE(e.server(p).core->tree().lookup("/n" + std::to_string(i)), no_node) << p << " " << i;
+    for (int i = 0; i < 20; ++i)
+      EXPECT_NE(e.server(p).core->tree().lookup("/n" + std::to_string(i)), no_node) << p << " " << i;
   }
   // The old leader comes back and catches up as a follower.
   e.boot(old_leader);
@@ -483,7 +488,8 @@ TEST(EnsembleSim, ASessionPinnedToAFollowerIsServedAfterTheLeaderDies) {
     EXPECT_EQ(e.session(again), e.session(c));
     const int32_t x = e.request(again, w::OpCode::create, create_req("/after-failover"));
     ASSERT_TRUE(e.run_until([&] { return e.reply(again, x).has_value(); }, 5'000))
-        << "the session's request was never answered\n" << e.dump();
+        << "the session's request was never answered\n"
+        << e.dump();
     EXPECT_EQ(e.reply(again, x)->first, Error::ok);
   }
 }

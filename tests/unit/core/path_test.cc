@@ -38,8 +38,8 @@ TEST(PathValidation, AcceptsWhatZooKeeperAccepts) {
 }
 
 TEST(PathValidation, RefusesStructuralProblems) {
-  for (const std::string p : {"", "a", "not/valid", "a/", "/ends/with/slash/", "//", "/double//slash", "/a//",
-                              "/.", "/./a", "/single/./period", "/a/.", "/..", "/../a", "/double/../period", "/a/.."}) {
+  for (const std::string p : {"", "a", "not/valid", "a/", "/ends/with/slash/", "//", "/double//slash", "/a//", "/.",
+                              "/./a", "/single/./period", "/a/.", "/..", "/../a", "/double/../period", "/a/.."}) {
     EXPECT_FALSE(is_valid_path(p)) << "'" << p << "'";
     EXPECT_FALSE(path_problem(p).empty()) << p;
   }

@@ -73,7 +73,9 @@ class Prep : public ::testing::Test {
   PrepResult check(const std::string& path, int32_t version) {
     return keep(prep.check(ctx(), wire::CheckVersionRequest{path, version}));
   }
-  PrepResult multi(std::vector<wire::MultiOp> ops) { return keep(prep.multi(ctx(), wire::MultiRequest{std::move(ops)})); }
+  PrepResult multi(std::vector<wire::MultiOp> ops) {
+    return keep(prep.multi(ctx(), wire::MultiRequest{std::move(ops)}));
+  }
 
   // The storage role: every kept txn becomes durable and is applied in order.
   void apply_all() {
@@ -496,9 +498,9 @@ TEST_F(Prep, MultiIsOneTxnWhoseOpsSeeEachOther) {
 TEST_F(Prep, FailedMultiReportsEveryOpAndLeavesNoTrace) {
   ASSERT_EQ(code(create("/exists")), Error::ok);
   const auto pending_before = prep.pending_count();
-  const auto r = prep.multi(ctx(), wire::MultiRequest{{op_create("/x"), op_create("/x/y"),
-                                                       op_of(OpCode::setData, "/nope", -1), op_create("/z"),
-                                                       op_of(OpCode::remove, "/exists")}});
+  const auto r =
+      prep.multi(ctx(), wire::MultiRequest{{op_create("/x"), op_create("/x/y"), op_of(OpCode::setData, "/nope", -1),
+                                            op_create("/z"), op_of(OpCode::remove, "/exists")}});
   const auto* failure = std::get_if<MultiFailure>(&r);
   ASSERT_NE(failure, nullptr);
   EXPECT_EQ(failure->codes, (std::vector<Error>{Error::ok, Error::ok, Error::noNode, Error::runtimeInconsistency,

@@ -13,12 +13,11 @@ namespace {
 TEST(CorePurity, NoIoThreadsOrClockInTheCore) {
   const std::filesystem::path dir = CORRAL_CORE_SOURCE_DIR;
   ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
-  const char* forbidden[] = {"<thread>",      "<mutex>",          "<condition_variable>", "<future>",
-                             "<chrono>",      "<ctime>",          "<fstream>",            "<unistd.h>",
-                             "<sys/socket.h>", "<netinet/",       "<arpa/inet.h>",        "<boost/asio",
-                             "<boost/fiber",  "<filesystem>",     "std::chrono::",        "std::this_thread",
-                             "time(nullptr)", "random_device",    "fopen(",               "std::ifstream",
-                             "std::ofstream"};
+  const char* forbidden[] = {
+      "<thread>",     "<mutex>",       "<condition_variable>", "<future>",         "<chrono>",      "<ctime>",
+      "<fstream>",    "<unistd.h>",    "<sys/socket.h>",       "<netinet/",        "<arpa/inet.h>", "<boost/asio",
+      "<boost/fiber", "<filesystem>",  "std::chrono::",        "std::this_thread", "time(nullptr)", "random_device",
+      "fopen(",       "std::ifstream", "std::ofstream"};
   int files = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {  // quorum/ too
     const auto ext = entry.path().extension();

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "corral/wire/frame.h"
 #include "core_test_util.h"
+#include "corral/wire/frame.h"
 
 namespace corral::ensemble {
 namespace {
@@ -71,7 +71,9 @@ std::string request_frame(int32_t xid, OpCode op, const T& rec) {
   return out;
 }
 
-std::string header_only_frame(int32_t xid, int32_t type) { return wire::encode_to_string(wire::RequestHeader{xid, type}); }
+std::string header_only_frame(int32_t xid, int32_t type) {
+  return wire::encode_to_string(wire::RequestHeader{xid, type});
+}
 
 std::string connect_frame(int32_t timeout, int64_t session = 0, std::string passwd = std::string(16, '\0'),
                           int64_t last_zxid = 0) {
@@ -222,8 +224,9 @@ class Server : public ::testing::Test {
     return reply(c, wire::xid::auth);
   }
 
-  Out create(Client& c, const std::string& path, const std::string& data = "", wire::CreateMode mode = wire::CreateMode::persistent,
-             const wire::AclList& acl = open_acl(), OpCode op = OpCode::create) {
+  Out create(Client& c, const std::string& path, const std::string& data = "",
+             wire::CreateMode mode = wire::CreateMode::persistent, const wire::AclList& acl = open_acl(),
+             OpCode op = OpCode::create) {
     return call(c, op, wire::CreateRequest{path, data, acl, static_cast<int32_t>(mode)});
   }
 
@@ -236,7 +239,8 @@ class Server : public ::testing::Test {
   }
 
   bool closed(const std::vector<Out>& v, ConnId conn) {
-    return std::any_of(v.begin(), v.end(), [&](const Out& o) { return o.conn == conn && o.kind == Effect::Kind::close; });
+    return std::any_of(v.begin(), v.end(),
+                       [&](const Out& o) { return o.conn == conn && o.kind == Effect::Kind::close; });
   }
 };
 
@@ -343,8 +347,8 @@ TEST_F(Server, WrongPasswordOrUnknownSessionGetsAZeroResponseAndClose) {
   Client a = connect();
   std::string bad = a.passwd;
   bad[0] = static_cast<char>(bad[0] ^ 1);
-  for (const auto& [session, pw] : std::vector<std::pair<int64_t, std::string>>{
-           {a.session, bad}, {a.session, ""}, {a.session + 1000, a.passwd}}) {
+  for (const auto& [session, pw] :
+       std::vector<std::pair<int64_t, std::string>>{{a.session, bad}, {a.session, ""}, {a.session + 1000, a.passwd}}) {
     const ConnId c = open();
     frame(c, connect_frame(30000, session, pw));
     const auto got = take();
@@ -764,8 +768,7 @@ TEST_F(Server, PersistentRecursiveWatchSeesTheSubtree) {
     if (o.conn == a.conn && o.is_notification()) events.emplace_back(o.event().type, o.event().path);
   }
   // Creates, data changes and deletes anywhere below; never NodeChildrenChanged.
-  EXPECT_EQ(events, (std::vector<std::pair<int32_t, std::string>>{
-                        {1, "/r"}, {1, "/r/s"}, {3, "/r/s"}, {2, "/r/s"}}));
+  EXPECT_EQ(events, (std::vector<std::pair<int32_t, std::string>>{{1, "/r"}, {1, "/r/s"}, {3, "/r/s"}, {2, "/r/s"}}));
 }
 
 TEST_F(Server, SetWatchesReportsWhatTheClientMissed) {
@@ -789,11 +792,8 @@ TEST_F(Server, SetWatchesReportsWhatTheClientMissed) {
   for (const auto& o : got) {
     if (o.is_notification()) events.emplace_back(o.event().type, o.event().path);
   }
-  EXPECT_EQ(events, (std::vector<std::pair<int32_t, std::string>>{{3, "/x"},
-                                                                  {2, "/gone"},
-                                                                  {1, "/created"},
-                                                                  {4, "/p"},
-                                                                  {2, "/gone"}}));
+  EXPECT_EQ(events, (std::vector<std::pair<int32_t, std::string>>{
+                        {3, "/x"}, {2, "/gone"}, {1, "/created"}, {4, "/p"}, {2, "/gone"}}));
   ASSERT_FALSE(got.empty());
   EXPECT_EQ(got.back().header().xid, wire::xid::set_watches);  // the reply comes after the events
   EXPECT_EQ(got.back().err(), Error::ok);
@@ -896,9 +896,10 @@ TEST_F(Server, CloseSessionRepliesThenCloses) {
   EXPECT_TRUE(to_a[0].body().empty());
   EXPECT_EQ(to_a[0].header().zxid, log.back().zxid());
   // The reply is sent before the close.
-  const auto reply_at = std::find_if(got.begin(), got.end(), [&](const Out& o) { return o.conn == a.conn && o.is_send(); });
-  const auto close_at =
-      std::find_if(got.begin(), got.end(), [&](const Out& o) { return o.conn == a.conn && o.kind == Effect::Kind::close; });
+  const auto reply_at =
+      std::find_if(got.begin(), got.end(), [&](const Out& o) { return o.conn == a.conn && o.is_send(); });
+  const auto close_at = std::find_if(got.begin(), got.end(),
+                                     [&](const Out& o) { return o.conn == a.conn && o.kind == Effect::Kind::close; });
   ASSERT_NE(close_at, got.end());
   EXPECT_LT(reply_at, close_at);
   (void)late;

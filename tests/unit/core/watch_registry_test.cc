@@ -72,7 +72,7 @@ TEST(WatchStandard, OtherPathsAndOtherTablesDoNotFire) {
   EXPECT_TRUE(fire(r, EventType::nodeDataChanged, "/b").empty());
   EXPECT_TRUE(fire(r, EventType::nodeChildrenChanged, "/a").empty());
   EXPECT_TRUE(fire(r, EventType::nodeDataChanged, "/a/x").empty());  // not recursive
-  EXPECT_TRUE(created(r, "/b/c", "/b").size() == 1u);                 // B's child watch
+  EXPECT_TRUE(created(r, "/b/c", "/b").size() == 1u);                // B's child watch
   EXPECT_EQ(r.watch_count(), 1u);
 }
 
@@ -129,11 +129,11 @@ TEST(WatchPersistent, FiresEveryTimeForTheNodeItself) {
     const auto ns = fire(r, EventType::nodeDataChanged, "/a");
     ASSERT_EQ(ns.size(), 1u);
   }
-  EXPECT_EQ(created(r, "/a/c", "/a").size(), 1u);  // children changed
+  EXPECT_EQ(created(r, "/a/c", "/a").size(), 1u);      // children changed
   EXPECT_EQ(created(r, "/a/c/d", "/a/c").size(), 0u);  // not below
   EXPECT_EQ(fire(r, EventType::nodeCreated, "/a").size(), 1u);
   const auto gone = fire(r, EventType::nodeDeleted, "/a");
-  ASSERT_EQ(gone.size(), 1u);  // in both tables, yet one event
+  ASSERT_EQ(gone.size(), 1u);                                   // in both tables, yet one event
   EXPECT_EQ(fire(r, EventType::nodeDeleted, "/a").size(), 1u);  // and still there
   EXPECT_EQ(r.watch_count(), 2u);
 }

@@ -181,47 +181,48 @@ class Cluster {
   void drain_leader() {
     Node& n = nodes_[L];
     for (auto effects = leader_->take_effects(); !effects.empty(); effects = leader_->take_effects())
-    for (auto& e : effects) {
-      common(L, n, e);
-      if (auto* s = std::get_if<effect::Send>(&e)) {
-        to_learner_[s->to].push_back(std::move(s->message));
-      } else if (auto* c = std::get_if<effect::Committed>(&e)) {
-        for (int64_t z : n.log) {
-          if (z > (n.applied.empty() ? 0 : n.applied.back()) && z <= c->zxid) n.applied.push_back(z);
+      for (auto& e : effects) {
+        common(L, n, e);
+        if (auto* s = std::get_if<effect::Send>(&e)) {
+          to_learner_[s->to].push_back(std::move(s->message));
+        } else if (auto* c = std::get_if<effect::Committed>(&e)) {
+          for (int64_t z : n.log) {
+            if (z > (n.applied.empty() ? 0 : n.applied.back()) && z <= c->zxid) n.applied.push_back(z);
+          }
+        } else if (auto* ss = std::get_if<effect::StreamSnapshot>(&e)) {
+          n.snapshot_requests.push_back(ss->peer);
+          proto::LearnerMessage m;
+          m.mutable_snap()->set_zxid(ss->zxid);
+          m.mutable_snap()->set_last(true);
+          to_learner_[ss->peer].push_back(m);
+          snapshot_applied_[ss->peer] = n.applied;
+          leader_->on_snapshot_sent(ss->peer, ss->zxid);
         }
-      } else if (auto* ss = std::get_if<effect::StreamSnapshot>(&e)) {
-        n.snapshot_requests.push_back(ss->peer);
-        proto::LearnerMessage m;
-        m.mutable_snap()->set_zxid(ss->zxid);
-        m.mutable_snap()->set_last(true);
-        to_learner_[ss->peer].push_back(m);
-        snapshot_applied_[ss->peer] = n.applied;
-        leader_->on_snapshot_sent(ss->peer, ss->zxid);
       }
-    }
   }
 
   void drain_learner(PeerId p) {
     Node& n = nodes_[p];
     // Handling an effect (Connect) can make more: loop until none are left.
-    for (auto effects = learners_.at(p).take_effects(); !effects.empty(); effects = learners_.count(p) ? learners_.at(p).take_effects() : std::vector<ZabEffect>{})
-    for (auto& e : effects) {
-      common(p, n, e);
-      if (auto* s = std::get_if<effect::Send>(&e)) {
-        to_leader_[p].push_back(std::move(s->message));
-      } else if (std::holds_alternative<effect::Connect>(e)) {
-        connected_.insert(p);
-        leader_->on_connected(p, now_);
-        learners_.at(p).on_connected(now_);
-        drain_leader();
-      } else if (auto* c = std::get_if<effect::SnapshotChunk>(&e)) {
-        if (c->last) {
-          n.log = snapshot_applied_[p];  // the snapshot replaces log and replica
-          n.durable = n.log.size();
-          n.applied = n.log;
+    for (auto effects = learners_.at(p).take_effects(); !effects.empty();
+         effects = learners_.count(p) ? learners_.at(p).take_effects() : std::vector<ZabEffect>{})
+      for (auto& e : effects) {
+        common(p, n, e);
+        if (auto* s = std::get_if<effect::Send>(&e)) {
+          to_leader_[p].push_back(std::move(s->message));
+        } else if (std::holds_alternative<effect::Connect>(e)) {
+          connected_.insert(p);
+          leader_->on_connected(p, now_);
+          learners_.at(p).on_connected(now_);
+          drain_leader();
+        } else if (auto* c = std::get_if<effect::SnapshotChunk>(&e)) {
+          if (c->last) {
+            n.log = snapshot_applied_[p];  // the snapshot replaces log and replica
+            n.durable = n.log.size();
+            n.applied = n.log;
+          }
         }
       }
-    }
   }
 
   std::vector<PeerId> voters_;

@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -64,9 +64,7 @@ class GatedLog final : public TxnLog {
     inner_.sync();
   }
   int64_t last_zxid() const override { return inner_.last_zxid(); }
-  uint64_t replay(int64_t after, const Visitor& visit) override {
-    return inner_.replay(after, visit);
-  }
+  uint64_t replay(int64_t after, const Visitor& visit) override { return inner_.replay(after, visit); }
   void truncate_after(int64_t zxid) override { inner_.truncate_after(zxid); }
   void roll() override { inner_.roll(); }
   void purge_segments_before(int64_t zxid) override { inner_.purge_segments_before(zxid); }
@@ -271,10 +269,8 @@ TEST(GroupCommitLog, ConcurrentSubmittersOnAFileLog) {
     const auto stats = gcl.stats();
     EXPECT_EQ(stats.txns, static_cast<uint64_t>(kTotal));
     EXPECT_LT(stats.syncs, stats.txns);
-    std::printf("[ info ] %llu txns, %llu syncs, largest batch %llu\n",
-                static_cast<unsigned long long>(stats.txns),
-                static_cast<unsigned long long>(stats.syncs),
-                static_cast<unsigned long long>(stats.max_batch));
+    std::printf("[ info ] %llu txns, %llu syncs, largest batch %llu\n", static_cast<unsigned long long>(stats.txns),
+                static_cast<unsigned long long>(stats.syncs), static_cast<unsigned long long>(stats.max_batch));
   }
   const std::vector<int64_t> seen = rec.seen();
   EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
@@ -283,9 +279,8 @@ TEST(GroupCommitLog, ConcurrentSubmittersOnAFileLog) {
 
   FileTxnLog reopened(dir.path(), options);
   int64_t expect = 1;
-  EXPECT_EQ(reopened.replay(0, [&](const corral::proto::Txn& txn) {
-    EXPECT_EQ(txn.zxid(), expect++);
-  }), static_cast<uint64_t>(kTotal));
+  EXPECT_EQ(reopened.replay(0, [&](const corral::proto::Txn& txn) { EXPECT_EQ(txn.zxid(), expect++); }),
+            static_cast<uint64_t>(kTotal));
 }
 
 }  // namespace

@@ -243,9 +243,7 @@ TEST_F(FileSnapshotTest, FileNameAndHeader) {
   EXPECT_EQ(bytes.substr(8, 4), std::string("\0\0\0\1", 4));
   EXPECT_EQ(bytes.substr(12, 8), std::string("\0\0\0\1\0\0\0\x64", 8));
   // Nothing but the snapshot is left behind.
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(snap_dir()),
-                          std::filesystem::directory_iterator()),
-            1);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(snap_dir()), std::filesystem::directory_iterator()), 1);
 }
 
 TEST_F(FileSnapshotTest, ReadSnapshotWithoutCallbacksVerifies) {
@@ -387,8 +385,8 @@ TEST_F(FileSnapshotTest, DISABLED_MillionNodeWriteAndRead) {
     return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
   };
   std::printf("[ info ] %d nodes, %llu MB: write+fsync %lld ms, read %lld ms\n", kNodes,
-              static_cast<unsigned long long>(std::filesystem::file_size(store.path_of(kNodes)) >> 20),
-              ms(t1 - t0), ms(t2 - t1));
+              static_cast<unsigned long long>(std::filesystem::file_size(store.path_of(kNodes)) >> 20), ms(t1 - t0),
+              ms(t2 - t1));
 }
 
 }  // namespace

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
-#include <system_error>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "ensemble/storage/error.h"
@@ -123,14 +123,10 @@ TYPED_TEST(TxnLogContract, ReplayStartsAfterTheGivenZxid) {
   log.roll();
   for (int64_t z : {(int64_t{2} << 32) + 1}) log.append(make_txn(z));
   log.sync();
-  EXPECT_THAT(replayed(log, 6), ElementsAre(7, (int64_t{1} << 32) + 1, (int64_t{1} << 32) + 2,
-                                            (int64_t{2} << 32) + 1));
-  EXPECT_THAT(replayed(log, 7), ElementsAre((int64_t{1} << 32) + 1, (int64_t{1} << 32) + 2,
-                                            (int64_t{2} << 32) + 1));
-  EXPECT_THAT(replayed(log, 100), ElementsAre((int64_t{1} << 32) + 1, (int64_t{1} << 32) + 2,
-                                              (int64_t{2} << 32) + 1));
-  EXPECT_THAT(replayed(log, (int64_t{1} << 32) + 1),
-              ElementsAre((int64_t{1} << 32) + 2, (int64_t{2} << 32) + 1));
+  EXPECT_THAT(replayed(log, 6), ElementsAre(7, (int64_t{1} << 32) + 1, (int64_t{1} << 32) + 2, (int64_t{2} << 32) + 1));
+  EXPECT_THAT(replayed(log, 7), ElementsAre((int64_t{1} << 32) + 1, (int64_t{1} << 32) + 2, (int64_t{2} << 32) + 1));
+  EXPECT_THAT(replayed(log, 100), ElementsAre((int64_t{1} << 32) + 1, (int64_t{1} << 32) + 2, (int64_t{2} << 32) + 1));
+  EXPECT_THAT(replayed(log, (int64_t{1} << 32) + 1), ElementsAre((int64_t{1} << 32) + 2, (int64_t{2} << 32) + 1));
   EXPECT_TRUE(replayed(log, (int64_t{2} << 32) + 1).empty());
   EXPECT_EQ(replayed(log, 0).size(), 6u);
 }
@@ -291,9 +287,7 @@ class FileTxnLogTest : public ::testing::Test {
     o.preallocate_bytes = 64 << 10;
     return o;
   }
-  std::unique_ptr<FileTxnLog> open() {
-    return std::make_unique<FileTxnLog>(dir_.path(), options());
-  }
+  std::unique_ptr<FileTxnLog> open() { return std::make_unique<FileTxnLog>(dir_.path(), options()); }
   std::filesystem::path segment(int64_t first_zxid) const {
     char name[32];
     std::snprintf(name, sizeof name, "log.%016llx", static_cast<unsigned long long>(first_zxid));
@@ -340,8 +334,7 @@ TEST_F(FileTxnLogTest, OnDiskFormat) {
   EXPECT_EQ(bytes.substr(12, 8), std::string("\0\0\0\0\0\0\0\x1f", 8));
   const std::string payload = make_txn(0x1f).SerializeAsString();
   const auto* r = reinterpret_cast<const unsigned char*>(bytes.data()) + FileTxnLog::kHeaderBytes;
-  EXPECT_EQ((uint32_t{r[0]} << 24) | (uint32_t{r[1]} << 16) | (uint32_t{r[2]} << 8) | r[3],
-            payload.size());
+  EXPECT_EQ((uint32_t{r[0]} << 24) | (uint32_t{r[1]} << 16) | (uint32_t{r[2]} << 8) | r[3], payload.size());
   EXPECT_EQ(bytes.substr(FileTxnLog::kHeaderBytes + 8, payload.size()), payload);
 }
 
@@ -561,8 +554,7 @@ TEST_F(FileTxnLogTest, TruncateAfterIsDurableAcrossReopen) {
   EXPECT_EQ(log->last_zxid(), 14);
   EXPECT_THAT(log->segment_starts(), ElementsAre(1, 11));
   EXPECT_EQ(std::filesystem::file_size(segment(11)),
-            FileTxnLog::kHeaderBytes + record_size(11) + record_size(12) + record_size(13) +
-                record_size(14));
+            FileTxnLog::kHeaderBytes + record_size(11) + record_size(12) + record_size(13) + record_size(14));
 }
 
 TEST_F(FileTxnLogTest, PurgeDeletesFiles) {

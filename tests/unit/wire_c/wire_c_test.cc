@@ -1025,8 +1025,7 @@ std::string c_multi_request(const std::vector<w::MultiOp>& ops) {
         EXPECT_EQ(serialize_GetChildrenRequest(oa, "req", &req), 0);
         break;
       }
-      default:
-        ADD_FAILURE() << "no such multi op in this test";
+      default: ADD_FAILURE() << "no such multi op in this test";
     }
   }
   ::MultiHeader end{-1, 1, -1};
@@ -1098,8 +1097,7 @@ bool c_read_multi_request(std::string bytes, std::vector<w::MultiOp>& ops) {
         deallocate_GetDataRequest(&req);
         break;
       }
-      default:
-        ok = false;
+      default: ok = false;
     }
     ops.push_back(std::move(op));
     ok = ok && deserialize_MultiHeader(ia, "multiheader", &h) == 0;
@@ -1263,11 +1261,8 @@ bool c_read_multi_response(std::string bytes, std::vector<w::MultiResult>& resul
         break;
       }
       case w::OpCode::remove:
-      case w::OpCode::check:
-        EXPECT_EQ(h.err, 0);
-        break;
-      default:
-        ok = false;
+      case w::OpCode::check: EXPECT_EQ(h.err, 0); break;
+      default: ok = false;
     }
     results.push_back(std::move(res));
     ok = ok && deserialize_MultiHeader(ia, "multiheader", &h) == 0;

@@ -238,8 +238,8 @@ void Cluster::after(Node& n) {
   }
   if (auto d = n.fle->take_decision()) {
     if (keep_trace_)
-      trace(std::to_string(me) + " decides " + proto::PeerState_Name(d->state) + " " + describe(d->vote) + " in round " +
-            std::to_string(d->election_epoch) + (d->joined ? " (joined)" : " (elected)"));
+      trace(std::to_string(me) + " decides " + proto::PeerState_Name(d->state) + " " + describe(d->vote) +
+            " in round " + std::to_string(d->election_epoch) + (d->joined ? " (joined)" : " (elected)"));
     decisions_.push_back(DecisionRecord{me, now_, *d});
     check_decision(n, *d);
   }
@@ -294,7 +294,8 @@ void Cluster::check_sent(const Node& n, const proto::Notification& m) {
 
 void Cluster::check_decision(const Node& n, const Decision& d) {
   const PeerId me = n.spec.id;
-  const std::string who = std::to_string(me) + " deciding " + describe(d.vote) + " r" + std::to_string(d.election_epoch);
+  const std::string who =
+      std::to_string(me) + " deciding " + describe(d.vote) + " r" + std::to_string(d.election_epoch);
   const bool leader_votes = std::find(voter_ids_.begin(), voter_ids_.end(), d.vote.leader) != voter_ids_.end();
   if (!leader_votes) violation(who + ": the leader is not a voter");
   const proto::PeerState want = d.vote.leader == me ? proto::LEADING
@@ -352,7 +353,8 @@ void Cluster::establish(Node& leader, const std::vector<PeerId>& supporters) {
   leader.established = true;
   const Ballot b = *leader.fle->settled();
   leader.fle->set_settled(proto::LEADING, b.vote.leader, b.vote.zxid, leader.spec.current_epoch, b.election_epoch);
-  if (keep_trace_) trace(std::to_string(leader.spec.id) + " establishes epoch " + std::to_string(leader.spec.current_epoch));
+  if (keep_trace_)
+    trace(std::to_string(leader.spec.id) + " establishes epoch " + std::to_string(leader.spec.current_epoch));
 }
 
 void Cluster::zab_tick() {

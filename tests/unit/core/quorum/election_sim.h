@@ -115,7 +115,7 @@ class Cluster {
   std::size_t quorum() const { return voter_ids_.size() / 2 + 1; }
 
   // ---- scripted actions (at the current simulated time) ------------------
-  void start(PeerId id);    // the server begins a round with its history
+  void start(PeerId id);  // the server begins a round with its history
   void crash(PeerId id);
   void recover(PeerId id);  // fresh module, same disk; it does not look until start()
   // Each inner list is one side; servers in no list are on side 0 together.

@@ -160,7 +160,8 @@ void partition_from_start(SimRun& run, bool observers_on_minority) {
   c.enable_zab(ZabStandIn{});
 
   std::vector<PeerId> ids = c.voters();
-  for (std::size_t i = ids.size(); i > 1; --i) std::swap(ids[i - 1], ids[setup.between(0, static_cast<int64_t>(i) - 1)]);
+  for (std::size_t i = ids.size(); i > 1; --i)
+    std::swap(ids[i - 1], ids[setup.between(0, static_cast<int64_t>(i) - 1)]);
   const std::size_t majority_size =
       observers_on_minority ? 2 : static_cast<std::size_t>(setup.between(c.quorum(), voters - 1));
   std::vector<PeerId> majority(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(majority_size));
@@ -232,8 +233,8 @@ void restart_into_running_ensemble(SimRun& run) {
   if (!run.clean(c) || !run.expect(back, std::to_string(x) + " did not rejoin within 90 s")) return;
   if (!run.expect(*c.converged() == running, "the ensemble moved to " + std::to_string(*c.converged()))) return;
   for (PeerId id : c.ids())
-    if (id != x && !run.expect(c.starts(id) == starts[id], std::to_string(id) + " looked again when " +
-                                                                std::to_string(x) + " came back"))
+    if (id != x && !run.expect(c.starts(id) == starts[id],
+                               std::to_string(id) + " looked again when " + std::to_string(x) + " came back"))
       return;
   const auto& d = c.decisions();
   if (!run.expect(d.size() == decisions_before + 1, "more decisions than the returning server's")) return;
@@ -290,13 +291,9 @@ void chaos(SimRun& run, ChaosStats& stats) {
         break;
       }
       case 3:
-      case 4:
-        c.heal();
-        break;
+      case 4: c.heal(); break;
       case 5:
-      case 6:
-        c.crash(setup.pick(c.ids()));
-        break;
+      case 6: c.crash(setup.pick(c.ids())); break;
       case 7:
       case 8: {
         const PeerId id = setup.pick(c.ids());
@@ -306,9 +303,7 @@ void chaos(SimRun& run, ChaosStats& stats) {
         }
         break;
       }
-      default:
-        c.set_faults(stormy(setup));
-        break;
+      default: c.set_faults(stormy(setup)); break;
     }
   }
   c.heal();
@@ -363,12 +358,12 @@ TEST(ElectionSim, RestartedServerLearnsTheRunningLeader) {
 TEST(ElectionSim, ChaosThenHealConvergesAndEveryDecisionIsValid) {
   ChaosStats stats;
   for_seeds("ChaosThenHealConvergesAndEveryDecisionIsValid", 500, [&](SimRun& run) { chaos(run, stats); });
-  std::printf("[ chaos    ] %llu runs, %llu messages, %llu decisions (%llu joined a running ensemble), "
-              "%llu rounds in which servers decided different leaders, slowest convergence after healing %lld ms\n",
-              static_cast<unsigned long long>(stats.runs), static_cast<unsigned long long>(stats.messages),
-              static_cast<unsigned long long>(stats.decisions), static_cast<unsigned long long>(stats.joined),
-              static_cast<unsigned long long>(stats.split_rounds),
-              static_cast<long long>(stats.slowest_convergence_ms));
+  std::printf(
+      "[ chaos    ] %llu runs, %llu messages, %llu decisions (%llu joined a running ensemble), "
+      "%llu rounds in which servers decided different leaders, slowest convergence after healing %lld ms\n",
+      static_cast<unsigned long long>(stats.runs), static_cast<unsigned long long>(stats.messages),
+      static_cast<unsigned long long>(stats.decisions), static_cast<unsigned long long>(stats.joined),
+      static_cast<unsigned long long>(stats.split_rounds), static_cast<long long>(stats.slowest_convergence_ms));
 }
 
 }  // namespace

@@ -78,10 +78,10 @@ TEST(ElectionVoteOrder, PeerEpochThenZxidThenServerId) {
 // ---- configuration ------------------------------------------------------------
 
 TEST(ElectionConfig, RefusesInconsistentMembership) {
-  EXPECT_THROW(FastLeaderElection(config(4, {1, 2, 3})), std::invalid_argument);       // not a member
-  EXPECT_THROW(FastLeaderElection(config(1, {1, 2, 2})), std::invalid_argument);       // listed twice
-  EXPECT_THROW(FastLeaderElection(config(1, {1, 2}, {2})), std::invalid_argument);     // voter and observer
-  EXPECT_THROW(FastLeaderElection(config(4, {}, {4})), std::invalid_argument);         // nobody votes
+  EXPECT_THROW(FastLeaderElection(config(4, {1, 2, 3})), std::invalid_argument);    // not a member
+  EXPECT_THROW(FastLeaderElection(config(1, {1, 2, 2})), std::invalid_argument);    // listed twice
+  EXPECT_THROW(FastLeaderElection(config(1, {1, 2}, {2})), std::invalid_argument);  // voter and observer
+  EXPECT_THROW(FastLeaderElection(config(4, {}, {4})), std::invalid_argument);      // nobody votes
   auto bad = config(1, {1, 2, 3});
   bad.max_notification_interval_ms = 100;  // below the minimum
   EXPECT_THROW(FastLeaderElection{bad}, std::invalid_argument);
@@ -473,7 +473,7 @@ TEST(ElectionOutOfElection, ASameRoundLeaderCountsLookingVotesForIt) {
   e.start(0, E1 + 1, 1);
   e.on_notification(1, note(1, 2, E1 + 5, 1, 2), 10);  // round 2: we move there, adopt 2
   EXPECT_EQ(e.logical_clock(), 2);
-  ASSERT_TRUE(e.finalizing());                  // {1, 3} for 2 already ...
+  ASSERT_TRUE(e.finalizing());  // {1, 3} for 2 already ...
   e.on_notification(2, note(2, 2, E1 + 5, 1, 2, LEADING), 20);
   EXPECT_EQ(e.take_decision(), std::nullopt);  // ... and a not-better notification waits
   e.tick(210);
@@ -536,9 +536,9 @@ TEST(ElectionSettled, AnswersLookingPeersWithTheSettledVoteAndRole) {
   e.tick(210);
   ASSERT_TRUE(e.take_decision());
   drain(e);
-  e.on_notification(2, note(2, 2, E1 + 2, 1, 3), 300);              // a looking voter
+  e.on_notification(2, note(2, 2, E1 + 2, 1, 3), 300);                   // a looking voter
   e.on_notification(4, note(4, 0, kUnknownZxid, kUnknownZxid, 1), 301);  // a looking observer
-  e.on_notification(1, note(1, 3, E1 + 5, 1, 1, FOLLOWING), 302);    // not looking: no answer
+  e.on_notification(1, note(1, 3, E1 + 5, 1, 1, FOLLOWING), 302);        // not looking: no answer
   Sent s = drain(e);
   EXPECT_TRUE(s.broadcasts.empty());
   ASSERT_EQ(s.direct.size(), 2u);
@@ -599,7 +599,7 @@ TEST(ElectionObserver, JoinsARunningEnsembleAndNeverAnswersOldRounds) {
   for (int i = 0; i < 3; ++i) e.start(0, 0, 0);  // round 3
   drain(e);
   e.on_notification(1, note(1, 1, E1 + 5, 1, 1), 10);  // a looking voter of round 1
-  EXPECT_TRUE(drain(e).direct.empty());                 // voters ignore observers: no answer
+  EXPECT_TRUE(drain(e).direct.empty());                // voters ignore observers: no answer
   e.on_notification(1, note(1, 2, E1 + 5, 2, 1, FOLLOWING), 11);
   e.on_notification(2, note(2, 2, E1 + 5, 2, 1, LEADING), 12);
   auto d = e.take_decision();
@@ -651,10 +651,11 @@ TEST(ElectionLimits, ALateBetterVoteCanSplitARound) {
 
 TEST(ElectionPurity, NoIoThreadsOrClock) {
   // tests/unit/core/purity_test reads ensemble/core itself, not its quorum/ folder.
-  const char* forbidden[] = {"<thread>", "<mutex>", "<condition_variable>", "<future>", "<chrono>", "<ctime>",
-                             "<fstream>", "<unistd.h>", "<sys/socket.h>", "<boost/asio", "<boost/fiber",
-                             "<filesystem>", "<random>", "std::chrono::", "std::this_thread", "time(nullptr)",
-                             "random_device", "fopen(", "std::ifstream", "std::ofstream"};
+  const char* forbidden[] = {
+      "<thread>",      "<mutex>",       "<condition_variable>", "<future>",      "<chrono>",      "<ctime>",
+      "<fstream>",     "<unistd.h>",    "<sys/socket.h>",       "<boost/asio",   "<boost/fiber",  "<filesystem>",
+      "<random>",      "std::chrono::", "std::this_thread",     "time(nullptr)", "random_device", "fopen(",
+      "std::ifstream", "std::ofstream"};
   for (const char* file : {"fast_leader_election.h", "fast_leader_election.cc"}) {
     std::ifstream in(std::string(CORRAL_QUORUM_SOURCE_DIR) + "/" + file);
     ASSERT_TRUE(in) << file;
