@@ -33,7 +33,7 @@ Lock::~Lock() {
   }
 }
 
-bool Lock::acquire(Clock::time_point deadline, std::error_code& ec, std::stop_token stop) {
+bool Lock::acquire(Clock::time_point deadline, std::error_code& ec, const std::stop_token& stop) {
   const auto me = boost::this_fiber::get_id();
   if (auto it = holdings_.find(me); it != holdings_.end()) {
     if (it->second.lost) {
@@ -44,7 +44,7 @@ bool Lock::acquire(Clock::time_point deadline, std::error_code& ec, std::stop_to
     ec.clear();
     return true;
   }
-  std::string path = internals_.acquire(deadline, {}, ec, std::move(stop));
+  std::string path = internals_.acquire(deadline, {}, ec, stop);
   if (ec) return false;
   holdings_[me] = Holding{std::move(path), 1};
   return true;

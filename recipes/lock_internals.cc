@@ -32,13 +32,13 @@ std::vector<std::string> LockInternals::participants(std::error_code& ec) {
 }
 
 std::string LockInternals::acquire(Clock::time_point deadline, std::string_view data, std::error_code& ec,
-                                   std::stop_token stop) {
+                                   const std::stop_token& stop) {
   const std::string sequence = sequence_ ? sequence_() : std::string();
   std::string ours =
       sequence.empty() ? protected_create(client_, base_, name_, data, CreateMode::ephemeralSequential, deadline, ec)
                        : protected_create(client_, base_, name_ + sequence, data, CreateMode::ephemeral, deadline, ec);
   if (ec) return {};
-  if (wait_for_turn(ours, deadline, std::move(stop), ec)) return ours;
+  if (wait_for_turn(ours, deadline, stop, ec)) return ours;
   // Timed out or failed: leave the queue so nobody waits behind a ghost.
   std::error_code ignored;
   release(ours, ignored);

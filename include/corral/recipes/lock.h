@@ -73,7 +73,7 @@ class Lock {
   // the connection is down). A waiter keeps its one place in the queue until
   // then: wait with a far deadline and a stop token, not with a loop of short
   // waits (each would leave the queue and join it again at the back).
-  bool acquire(Clock::time_point deadline, std::error_code& ec, std::stop_token stop = {});
+  bool acquire(Clock::time_point deadline, std::error_code& ec, const std::stop_token& stop = {});
   void release(std::error_code& ec);
 
   bool held_by_this_fiber() const;

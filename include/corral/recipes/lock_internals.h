@@ -70,7 +70,7 @@ class LockInternals {
   // deadline and a stop token, rather than a loop of short waits (each would
   // leave the queue and join it again at the back).
   std::string acquire(Clock::time_point deadline, std::string_view data, std::error_code& ec,
-                      std::stop_token stop = {});
+                      const std::stop_token& stop = {});
   // Leaves the queue (deletes our node). noNode is not an error: the session
   // may have ended and taken the node with it.
   void release(const std::string& our_path, std::error_code& ec);
