@@ -545,9 +545,9 @@ TEST_P(ClientOpsTest, ExistsNeedsNoPermission) {
 
 TEST_P(ClientOpsTest, UnknownAuthSchemeFailsTheClient) {
   with_client([&](Runtime& rt, Client&) {
+    EventLog log;  // outlives the client, which tells it of its end
     auto c = connect(rt);
     ASSERT_TRUE(c);
-    EventLog log;
     c->add_state_listener(log.listener());
     std::error_code ec;
     c->add_auth("nosuchscheme", "whatever", ec);

@@ -221,8 +221,8 @@ TEST_P(ConfigurationTest, ReadersNeverSeeAMixOfTwoPublications) {
         boost::this_fiber::sleep_for(std::chrono::microseconds(snapshots % 5 * 250));  // pace, as the workers do
       }
     });
-    Configuration follower(*fc, path);
     std::vector<uint64_t> heard;
+    Configuration follower(*fc, path);
     follower.add_listener([&](const ConfigSnapshot& s) {
       heard.push_back(s.generation);
       if (auto bad = check_unmixed(s); !bad.empty()) problems.push_back("listener: " + bad);
@@ -334,8 +334,8 @@ TEST_P(ConfigurationTest, AWriterThatDiedHalfWayLeavesTheLastSnapshotInForce) {
     writer.publish({{"a", "1"}, {"b", "1"}});
     auto fc = connect(rt);
     ASSERT_TRUE(fc);
-    Configuration follower(*fc, path);
     std::vector<uint64_t> heard;
+    Configuration follower(*fc, path);
     follower.add_listener([&](const ConfigSnapshot& s) { heard.push_back(s.generation); });
     follower.start();
     ASSERT_TRUE(follower.wait_until([](const auto& now) { return now && now->generation == 1; },
@@ -371,8 +371,8 @@ TEST_P(ConfigurationTest, AFollowerSurvivesAServerRestart) {
     o.session_timeout = 20s;
     auto fc = connect(rt, o);
     ASSERT_TRUE(fc);
-    Configuration follower(*fc, "/app/config");
     std::vector<uint64_t> heard;
+    Configuration follower(*fc, "/app/config");
     follower.add_listener([&](const ConfigSnapshot& s) { heard.push_back(s.generation); });
     follower.start();
     {

@@ -61,10 +61,10 @@ CORRAL_CLIENT_SUITE(GroupMembershipTest);
 
 TEST_P(GroupMembershipTest, JoinsUpdatesAndLeavesAreSeenInOrder) {
   with_client([&](Runtime& rt, Client& c) {
+    std::vector<std::string> heard;
     GroupMembership watcher(c, at("group"));
     ASSERT_TRUE(watcher.wait_synced(Clock::now() + default_timeout));
     EXPECT_TRUE(watcher.members().empty());
-    std::vector<std::string> heard;
     watcher.on_change([&](const GroupMembership::Change& ch) { heard.push_back(describe(ch)); });
 
     auto ca = connect(rt), cb = connect(rt);

@@ -290,9 +290,9 @@ TEST_P(LeaderElectionTest, TheElectionOutlivesARestartOfTheServer) {
 
 TEST_P(LeaderElectionTest, ResignHandsOverInLineOrderAndEveryoneSeesTheLeader) {
   with_client([&](Runtime& rt, Client& c) {
+    std::vector<Heard> heard(3);
     std::vector<std::unique_ptr<Client>> clients;
     std::vector<std::unique_ptr<LeaderLatch>> latches;
-    std::vector<Heard> heard(3);
     for (int i = 0; i < 3; ++i) {
       clients.push_back(connect(rt));
       ASSERT_TRUE(clients.back());

@@ -352,8 +352,8 @@ TEST_P(LockTest, HolderAndWaiterSurviveARestartOfTheServer) {
     o.session_timeout = 10s;
     auto c1 = connect(rt, o), c2 = connect(rt, o);
     ASSERT_TRUE(c1 && c2);
+    Heard heard;  // outlives the lock, which may call it until it is gone
     Lock held(*c1, "/lock"), waiting(*c2, "/lock");
-    Heard heard;
     held.on_lost(heard.listener());
     held.lock();
     bool got = false;
@@ -385,8 +385,8 @@ TEST_P(LockTest, AnExpiredHolderIsToldAndTheLockIsUsableAgain) {
     TcpProxy proxy(server().port());
     auto c1 = connect_to(rt, proxy.host_port());
     ASSERT_TRUE(c1);
+    Heard heard;  // outlives the lock, which may call it until it is gone
     Lock lock(*c1, at("lock"));
-    Heard heard;
     lock.on_lost(heard.listener());
     lock.lock();
     const std::string node = lock.our_path();

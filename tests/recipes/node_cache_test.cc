@@ -36,8 +36,8 @@ CORRAL_CLIENT_SUITE(NodeCacheTest);
 TEST_P(NodeCacheTest, FollowsCreationChangesAndDeletion) {
   with_client([&](Runtime&, Client& c) {
     const std::string n = at("node");
-    NodeCache cache(c, n);
     std::vector<std::string> heard;
+    NodeCache cache(c, n);
     cache.add_listener([&](const std::optional<NodeData>& now) { heard.push_back(show(now)); });
     cache.start();
     EXPECT_TRUE(cache.initialized());
@@ -68,8 +68,8 @@ TEST_P(NodeCacheTest, StartReadsAnExistingNodeAndTellsListeners) {
   with_client([&](Runtime&, Client& c) {
     const std::string n = at("node");
     c.create(n, "there");
-    NodeCache cache(c, n);
     std::vector<std::string> heard;
+    NodeCache cache(c, n);
     cache.add_listener([&](const std::optional<NodeData>& now) { heard.push_back(show(now)); });
     cache.start();
     ASSERT_TRUE(cache.current().has_value());
@@ -85,8 +85,8 @@ TEST_P(NodeCacheTest, ABurstOfWritesEndsOnTheLastValueInOrderWithFewReads) {
     ASSERT_TRUE(writer);
     const std::string n = at("node");
     writer->create(n, "0");
-    NodeCache cache(c, n);
     std::vector<int32_t> versions;
+    NodeCache cache(c, n);
     cache.add_listener([&](const std::optional<NodeData>& now) { versions.push_back(now ? now->stat.version : -1); });
     cache.start();
     constexpr int writes = 300;
@@ -197,9 +197,9 @@ TEST_P(NodeCacheTest, CachesOfOnePathShareAWatchAndCloseApart) {
   with_client([&](Runtime&, Client& c) {
     const std::string n = at("node");
     c.create(n, "0");
+    int heard_by_first = 0;
     auto first = std::make_unique<NodeCache>(c, n);
     NodeCache second(c, n);
-    int heard_by_first = 0;
     first->add_listener([&](const auto&) { ++heard_by_first; });
     first->start();
     second.start();

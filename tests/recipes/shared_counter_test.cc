@@ -128,10 +128,10 @@ TEST_P(SharedCounterTest, TrySetRefusesAStaleVersion) {
 TEST_P(SharedCounterTest, ListenersHearChangesFromOthers) {
   with_client([&](Runtime& rt, Client& c) {
     auto other = connect(rt);
+    std::vector<int32_t> heard;
     SharedCounter a(c, at("count"), 0), b(*other, at("count"), 0);
     a.start();
     b.start();
-    std::vector<int32_t> heard;
     const auto id = a.add_listener([&](int32_t n) { heard.push_back(n); });
     b.set(3);
     ASSERT_TRUE(fiber_wait_until([&] { return !heard.empty() && heard.back() == 3; }));
@@ -152,10 +152,10 @@ TEST_P(SharedCounterTest, ChangesWhileCutOffOrExpiredAreSeenAfterwards) {
     o.connect_string = proxy.host_port();
     auto c1 = connect(rt, o);
     ASSERT_TRUE(c1);
+    std::vector<int32_t> heard;
     SharedCounter a(*c1, at("count"), 0), b(c, at("count"), 0);
     a.start();
     b.start();
-    std::vector<int32_t> heard;
     a.add_listener([&](int32_t n) { heard.push_back(n); });
 
     // Cut off, same session: the re-registered watch reports the change.
