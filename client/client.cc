@@ -286,10 +286,14 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   }
   void remove_listener(uint64_t id) { listeners_.erase(id); }
 
-  bool wait_connected(std::chrono::steady_clock::time_point deadline) {
+  bool wait_connected(std::chrono::steady_clock::time_point deadline, const std::stop_token& stop) {
+    const std::stop_callback wake(stop, [this] {
+      std::unique_lock lock(state_mutex_);
+      state_cv_.notify_all();
+    });
     std::unique_lock lock(state_mutex_);
-    state_cv_.wait_until(lock, deadline, [&] { return connected() || terminal(); });
-    return connected();
+    state_cv_.wait_until(lock, deadline, [&] { return connected() || terminal() || stop.stop_requested(); });
+    return connected() && !stop.stop_requested();
   }
 
  private:
@@ -822,7 +826,9 @@ std::chrono::milliseconds Client::negotiated_timeout() const {
 int64_t Client::last_zxid() const { return impl_->last_zxid(); }
 uint64_t Client::add_state_listener(StateListener listener) { return impl_->add_listener(std::move(listener)); }
 void Client::remove_state_listener(uint64_t id) { impl_->remove_listener(id); }
-bool Client::wait_connected(std::chrono::steady_clock::time_point deadline) { return impl_->wait_connected(deadline); }
+bool Client::wait_connected(std::chrono::steady_clock::time_point deadline, const std::stop_token& stop) {
+  return impl_->wait_connected(deadline, stop);
+}
 void Client::drop_connection() { impl_->drop_connection(); }
 
 boost::fibers::future<Result<Created>> Client::async_create(std::string_view path, std::string_view data,

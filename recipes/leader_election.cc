@@ -4,14 +4,14 @@
 
 #include <algorithm>
 #include <set>
+#include <stop_token>
 
+#include "corral/recipes/lock_internals.h"
 #include "recipes/signal.h"
 
 namespace corral::recipes {
 
 namespace {
-
-std::string_view base_name(std::string_view path) { return path.substr(path.rfind('/') + 1); }
 
 std::error_code canceled() { return std::make_error_code(std::errc::operation_canceled); }
 
@@ -87,38 +87,21 @@ std::optional<Participant> election_leader(Client& client, std::string_view path
 
 namespace detail {
 
-// One participant's place in an election queue, followed by one fiber (the
-// recipe's). Shared with the watches it sets, which may fire after the recipe
-// is gone: they touch only `wake`, `armed` and `on_deleted`, which the recipe
-// clears when it goes.
-struct Candidacy {
-  Candidacy(Client& c, std::string p, std::string n, std::string i)
-      : client(c), path(std::move(p)), node_name(std::move(n)), id(std::move(i)) {}
-
-  Client& client;
-  const std::string path;
-  const std::string node_name;
-  const std::string id;
-
+// What a recipe's fiber shares with the watches it sets, which may fire after
+// the recipe is gone: they touch only `wake`, `armed` and `on_deleted`, which
+// the recipe clears when it goes.
+struct ElectionWatches {
   // Everything the fiber waits for notifies this: watches, state changes, stop.
   Signal wake;
-  bool stop = false;
   // Nodes one of our watches is set on (not set twice; cleared when it fires).
   std::set<std::string> armed;
   // Called (on the event fiber) when a watched node of ours is deleted.
   std::function<void(const std::string& node)> on_deleted;
 
-  std::string node;            // our node, "" when none
-  int64_t node_session = 0;    // the session that created it
-  int64_t token = 0;           // its czxid, once we found it first
-  std::string prefix;          // the protected prefix of a create in progress
-  bool create_unsure = false;  // that create's reply was lost
-  int64_t create_session = 0;  // the session it was sent in
-
   // A watcher for `watched` that wakes the fiber (none if one is set already).
-  Watcher arm(const std::string& watched, std::shared_ptr<Candidacy> self) {
-    if (!armed.insert(watched).second) return {};
-    return [self = std::move(self), watched](const WatchedEvent& e) {
+  static Watcher arm(const std::shared_ptr<ElectionWatches>& self, const std::string& watched) {
+    if (!self->armed.insert(watched).second) return {};
+    return [self, watched](const WatchedEvent& e) {
       self->armed.erase(watched);
       if (e.type == wire::EventType::nodeDeleted && self->on_deleted) self->on_deleted(watched);
       self->wake.notify();
@@ -130,143 +113,110 @@ struct Candidacy {
   // read that failed (connectionLoss, noNode) set none, so `armed` must not
   // claim one, or every later read would skip the watch and the fiber would
   // sleep through the delete it waits for.
-  NodeData watched_get(const std::string& watched, const std::shared_ptr<Candidacy>& self, std::error_code& ec) {
-    Watcher watcher = arm(watched, self);
+  static NodeData watched_get(const std::shared_ptr<ElectionWatches>& self, Client& client, const std::string& watched,
+                              std::error_code& ec) {
+    Watcher watcher = arm(self, watched);
     const bool armed_now = static_cast<bool>(watcher);
     auto data = client.get(watched, std::move(watcher), ec);
-    if (ec && armed_now) armed.erase(watched);
+    if (ec && armed_now) self->armed.erase(watched);
     return data;
   }
+};
+
+// One participant's place in an election: a node in the lock engine's queue
+// (LockInternals with Curator's standard driver, one lease), and once first,
+// the watch on that node that tells of its deletion. Followed by one fiber
+// (the recipe's).
+struct Candidate {
+  Candidate(Client& c, const std::string& path, std::string_view node_name, std::string participant_id)
+      : client(c), queue(c, path, std::string(node_name)), id(std::move(participant_id)) {
+    queue.on_queued([this](const std::string& our_path) {
+      node = our_path;
+      node_session = client.session_id();
+    });
+  }
+
+  Client& client;
+  LockInternals queue;
+  const std::string id;
+  std::shared_ptr<ElectionWatches> watches = std::make_shared<ElectionWatches>();
+  std::stop_source stop;
+
+  std::string node;          // our node, "" when none
+  int64_t node_session = 0;  // the session that created it
+  int64_t token = 0;         // its czxid, once we found it first
+  bool first = false;        // the queue has said we hold (it stays so while the node lives)
 
   void forget() {
     node.clear();
     token = 0;
+    first = false;
   }
 
-  // Creates our node: protected, so a create whose reply was lost is looked
-  // for by its prefix before another is made. false with connectionLoss:
-  // try again once connected.
-  bool create(std::error_code& ec) {
-    if (create_unsure && create_session != client.session_id()) create_unsure = false;  // went with that session
-    if (create_unsure) {
-      auto kids = client.children(path, {}, ec);
-      if (ec && ec != Error::noNode) return false;
-      create_unsure = false;
-      for (const auto& k : kids.names) {
-        if (k.starts_with(prefix)) {
-          node = join(path, k);
-          node_session = client.session_id();
-          prefix.clear();
-          ec.clear();
-          return true;
-        }
-      }
-    }
-    if (prefix.empty()) prefix = protected_prefix(new_protected_id());
-    const std::string want = join(path, prefix + node_name);
-    const CreateOptions options{.mode = CreateMode::ephemeralSequential};
-    create_session = client.session_id();
-    auto created = client.create(want, id, options, ec);
-    if (ec == Error::noNode) {  // the election's container is gone (or never was)
-      ensure_path(client, path, ec);
-      if (!ec) created = client.create(want, id, options, ec);
-    }
-    if (ec == Error::connectionLoss) create_unsure = true;
-    if (ec) return false;
-    node = std::move(created.path);
-    node_session = client.session_id();
-    prefix.clear();
-    return true;
+  // Wakes the fiber whatever it waits for: a watch, the queue, a connection.
+  void request_stop() {
+    stop.request_stop();
+    watches->wake.notify();
   }
 
   // Blocks until our node is first in line and verified ours (true; `token`
   // set), or: stop (operation_canceled), the session ended (its code; the
   // node is forgotten: it went with the session), another error. Waits out
-  // suspensions, re-creates a node that vanished, watches only the node ahead.
-  bool wait_to_lead(const std::shared_ptr<Candidacy>& self, std::error_code& ec) {
+  // suspensions and queues again when our node vanished. A node first in
+  // line stays first (later nodes sort after it), so a leader back from a
+  // suspension only checks that its node is still there and still ours.
+  bool wait_to_lead(std::error_code& ec) {
     while (true) {
-      if (stop) {
+      if (stop.stop_requested()) {
         ec = canceled();
         return false;
       }
       const SessionState state = client.state();
       if (has_ended(state)) {
         forget();
-        create_unsure = false;
         ec = end_error(state);
         return false;
       }
       if (!is_connected(state)) {
-        wake.wait_until(Clock::time_point::max());
+        watches->wake.wait_until(Clock::time_point::max());
         continue;
       }
       if (!node.empty() && node_session != client.session_id()) forget();  // a new session
-      if (node.empty() && !create(ec)) {
-        if (ec == Error::connectionLoss) continue;
-        return false;
-      }
-      auto kids = client.children(path, {}, ec);
-      if (ec == Error::connectionLoss) continue;
-      if (ec == Error::noNode) {  // a container goes only when empty: our node went first
-        forget();
-        continue;
-      }
-      if (ec) return false;
-      const auto sorted = sorted_by_sequence(std::move(kids.names), node_name);
-      const auto it = std::find(sorted.begin(), sorted.end(), base_name(node));
-      if (it == sorted.end()) {  // deleted by someone else: queue again
-        forget();
-        continue;
-      }
-      if (it == sorted.begin()) {
-        // First. Read our node (and watch it, to hear of a delete while we
-        // lead) for the token and to be sure it is this session's.
-        const std::string ours = node;
-        auto data = watched_get(ours, self, ec);
-        if (ec == Error::connectionLoss) continue;
-        if (ec == Error::noNode || (!ec && data.stat.ephemeralOwner != client.session_id())) {
+      if (!first) {
+        queue.acquire(Clock::time_point::max(), id, ec, stop.get_token());
+        if (ec) {
           forget();
-          continue;
+          // Deleted by someone else, or gone with a session the client has
+          // already replaced: queue again. The session's end: the caller waits.
+          const bool again = ec == Error::noNode || ec == Error::connectionLoss ||
+                             (ec == Error::sessionExpired && is_connected(client.state()));
+          if (again && !stop.stop_requested()) continue;
+          if (stop.stop_requested()) ec = canceled();
+          return false;
         }
-        if (ec) return false;
-        token = data.stat.czxid;
-        return true;
+        first = true;
       }
-      const std::string ahead = join(path, *(it - 1));
-      watched_get(ahead, self, ec);
-      if (ec == Error::connectionLoss || ec == Error::noNode) continue;
+      // First. Read our node (and watch it, to hear of a delete while we
+      // lead) for the token and to be sure it is this session's.
+      const std::string ours = node;
+      auto data = ElectionWatches::watched_get(watches, client, ours, ec);
+      if (ec == Error::connectionLoss) continue;
+      if (ec == Error::noNode || (!ec && data.stat.ephemeralOwner != client.session_id())) {
+        forget();
+        continue;
+      }
       if (ec) return false;
-      wake.wait_until(Clock::time_point::max());
+      token = data.stat.czxid;
+      return true;
     }
   }
 
-  // Deletes our node (and one whose create reply was lost). Retries through a
-  // suspension for up to the session timeout; after that the node goes with
-  // the session. A node already gone is not an error.
+  // Deletes our node. Retries through a suspension for up to the session
+  // timeout; after that the node goes with the session. A node already gone
+  // is not an error.
   void withdraw(std::error_code& ec) {
     ec.clear();
-    const auto deadline =
-        Clock::now() + std::max<std::chrono::milliseconds>(client.negotiated_timeout(), std::chrono::seconds(1));
-    if (create_unsure && client.session_id() == create_session) {
-      while (client.wait_connected(deadline)) {
-        auto kids = client.children(path, {}, ec);
-        if (ec == Error::connectionLoss) continue;
-        for (const auto& k : kids.names) {
-          if (!prefix.empty() && k.starts_with(prefix)) node = join(path, k);
-        }
-        break;
-      }
-    }
-    create_unsure = false;
-    prefix.clear();
-    if (!node.empty() && !has_ended(client.state())) {
-      while (true) {
-        client.remove(node, -1, ec);
-        if (ec != Error::connectionLoss) break;
-        if (!client.wait_connected(deadline)) break;
-      }
-      if (ec == Error::noNode || ec == Error::sessionExpired) ec.clear();
-    }
+    if (!node.empty() && !has_ended(client.state())) queue.release(node, ec);
     forget();
   }
 };
@@ -279,8 +229,8 @@ LeaderLatch::LeaderLatch(Client& client, std::string path, std::string id)
     : client_(client),
       path_(std::move(path)),
       id_(std::move(id)),
-      candidacy_(std::make_shared<detail::Candidacy>(client, path_, std::string(latch_node_name), id_)) {
-  candidacy_->on_deleted = [this](const std::string& node) {
+      candidate_(std::make_unique<detail::Candidate>(client, path_, latch_node_name, id_)) {
+  candidate_->watches->on_deleted = [this](const std::string& node) {
     if (node == leading_node_) lose(LeadershipChange::deleted);
   };
   state_listener_ = client_.add_state_listener([this](SessionState s) {
@@ -289,7 +239,7 @@ LeaderLatch::LeaderLatch(Client& client, std::string path, std::string id)
       ++expiries_;
       lose(LeadershipChange::expired);
     }
-    candidacy_->wake.notify();
+    candidate_->watches->wake.notify();
     changed_.notify_all();
   });
 }
@@ -299,32 +249,33 @@ LeaderLatch::~LeaderLatch() {
   resign(ignored);
   if (fiber_.joinable()) fiber_.join();
   client_.remove_state_listener(state_listener_);
-  candidacy_->on_deleted = nullptr;
+  candidate_->watches->on_deleted = nullptr;
 }
 
 void LeaderLatch::start() {
   if (started_) return;
   if (fiber_.joinable()) fiber_.join();  // a previous run, ended
   started_ = true;
-  candidacy_->stop = false;
+  candidate_->stop = std::stop_source();
   fiber_ = boost::fibers::fiber([this] { run(); });
 }
 
 void LeaderLatch::run() {
-  auto& c = *candidacy_;
-  while (!c.stop) {
+  auto& c = *candidate_;
+  while (!c.stop.stop_requested()) {
     std::error_code ec;
-    if (!c.wait_to_lead(candidacy_, ec)) {
+    if (!c.wait_to_lead(ec)) {
       if (ec == canceled()) break;
       // The session ended (the state listener told a leader): wait for a new
       // one. Another error (noAuth on the path, say): look again in a while.
-      c.wake.wait_until(has_ended(client_.state()) ? Clock::time_point::max() : Clock::now() + std::chrono::seconds(1));
+      c.watches->wake.wait_until(has_ended(client_.state()) ? Clock::time_point::max()
+                                                            : Clock::now() + std::chrono::seconds(1));
       continue;
     }
     if (c.node != leading_node_) lose(LeadershipChange::deleted);  // a new node already
     if (!leader_ && is_connected(client_.state())) become_leader(c.token, c.node);
     // Lead (or, not connected, wait) until something changes; then look again.
-    c.wake.wait_until(Clock::time_point::max());
+    c.watches->wake.wait_until(Clock::time_point::max());
   }
   c.withdraw(withdraw_error_);
 }
@@ -393,8 +344,7 @@ void LeaderLatch::resign(std::error_code& ec) {
   started_ = false;
   lose(LeadershipChange::resigned);
   leading_node_.clear();
-  candidacy_->stop = true;
-  candidacy_->wake.notify();
+  candidate_->request_stop();
   if (boost::this_fiber::get_id() == fiber_.get_id()) return;  // the fiber withdraws as it ends
   fiber_.join();
   ec = withdraw_error_;
@@ -406,7 +356,7 @@ void LeaderLatch::resign() {
 
 bool LeaderLatch::is_leader() const { return leader_ && is_connected(client_.state()); }
 int64_t LeaderLatch::token() const { return is_leader() ? token_ : 0; }
-std::string LeaderLatch::our_node() const { return candidacy_->node; }
+std::string LeaderLatch::our_node() const { return candidate_->node; }
 
 Transaction LeaderLatch::guarded() const {
   if (leading_node_.empty()) {
@@ -461,14 +411,14 @@ LeaderSelector::LeaderSelector(Client& client, std::string path, std::string id,
       path_(std::move(path)),
       id_(std::move(id)),
       lead_(std::move(lead)),
-      candidacy_(std::make_shared<detail::Candidacy>(client, path_, std::string(selector_node_name), id_)) {
-  candidacy_->on_deleted = [this](const std::string& node) {
+      candidate_(std::make_unique<detail::Candidate>(client, path_, selector_node_name, id_)) {
+  candidate_->watches->on_deleted = [this](const std::string& node) {
     if (term_ && node == term_->node()) lose(LeadershipChange::deleted);
   };
   state_listener_ = client_.add_state_listener([this](SessionState s) {
     if (s == SessionState::suspended) lose(LeadershipChange::suspended);
     if (has_ended(s)) lose(LeadershipChange::expired);
-    candidacy_->wake.notify();
+    candidate_->watches->wake.notify();
   });
 }
 
@@ -476,35 +426,36 @@ LeaderSelector::~LeaderSelector() {
   std::error_code ignored;
   close(ignored);
   client_.remove_state_listener(state_listener_);
-  candidacy_->on_deleted = nullptr;
+  candidate_->watches->on_deleted = nullptr;
 }
 
 void LeaderSelector::start() {
   if (started_) return;
   started_ = true;
   queued_ = true;
-  candidacy_->stop = false;
+  candidate_->stop = std::stop_source();
   fiber_ = boost::fibers::fiber([this] { run(); });
 }
 
 bool LeaderSelector::requeue() {
   if (!started_ || queued_ || term_) return false;
   queued_ = true;
-  candidacy_->wake.notify();
+  candidate_->watches->wake.notify();
   return true;
 }
 
 void LeaderSelector::run() {
-  auto& c = *candidacy_;
-  while (!c.stop) {
+  auto& c = *candidate_;
+  while (!c.stop.stop_requested()) {
     if (!queued_) {
-      c.wake.wait_until(Clock::time_point::max());
+      c.watches->wake.wait_until(Clock::time_point::max());
       continue;
     }
     std::error_code ec;
-    if (!c.wait_to_lead(candidacy_, ec)) {
+    if (!c.wait_to_lead(ec)) {
       if (ec == canceled()) break;
-      c.wake.wait_until(has_ended(client_.state()) ? Clock::time_point::max() : Clock::now() + std::chrono::seconds(1));
+      c.watches->wake.wait_until(has_ended(client_.state()) ? Clock::time_point::max()
+                                                            : Clock::now() + std::chrono::seconds(1));
       continue;
     }
     if (!is_connected(client_.state())) continue;
@@ -550,9 +501,8 @@ void LeaderSelector::close(std::error_code& ec) {
   if (!started_) return;
   started_ = false;
   queued_ = false;
-  candidacy_->stop = true;
   lose(LeadershipChange::resigned);
-  candidacy_->wake.notify();
+  candidate_->request_stop();
   if (boost::this_fiber::get_id() == fiber_.get_id()) return;  // from the function: the fiber ends after it
   fiber_.join();
   ec = withdraw_error_;
@@ -594,22 +544,22 @@ LeaderObserver::LeaderObserver(Client& client, std::string path, std::string_vie
     : client_(client),
       path_(std::move(path)),
       node_name_(node_name),
-      shared_(std::make_shared<detail::Candidacy>(client, path_, node_name_, std::string())) {
-  state_listener_ = client_.add_state_listener([this](SessionState) { shared_->wake.notify(); });
+      watches_(std::make_shared<detail::ElectionWatches>()) {
+  state_listener_ = client_.add_state_listener([this](SessionState) { watches_->wake.notify(); });
   fiber_ = boost::fibers::fiber([this] { run(); });
 }
 
 LeaderObserver::~LeaderObserver() {
-  shared_->stop = true;
-  shared_->wake.notify();
+  stop_ = true;
+  watches_->wake.notify();
   fiber_.join();
   client_.remove_state_listener(state_listener_);
 }
 
 void LeaderObserver::run() {
-  auto& s = *shared_;
+  auto& s = *watches_;
   const auto wait = [&] { s.wake.wait_until(Clock::time_point::max()); };
-  while (!s.stop) {
+  while (!stop_) {
     const SessionState state = client_.state();
     if (!is_connected(state)) {
       wait();
@@ -622,7 +572,7 @@ void LeaderObserver::run() {
     bool watching = false;
     auto kids = client_.children(path_, {}, ec);
     if (ec == Error::noNode) {
-      Watcher watcher = s.arm(path_, shared_);
+      Watcher watcher = detail::ElectionWatches::arm(watches_, path_);
       const bool armed_now = static_cast<bool>(watcher);
       const auto there = client_.exists(path_, std::move(watcher), ec);
       if (ec && armed_now) s.armed.erase(path_);  // no reply, no watch (see watched_get)
@@ -633,7 +583,7 @@ void LeaderObserver::run() {
       if (sorted.empty()) {
         const std::string key = path_ + "/";  // armed-set key of the children watch
         if (s.armed.insert(key).second) {
-          auto self = shared_;
+          auto self = watches_;
           client_.children(
               path_,
               [self, key](const WatchedEvent&) {
@@ -647,7 +597,7 @@ void LeaderObserver::run() {
         watching = !ec;
       } else {
         const std::string first = join(path_, sorted.front());
-        auto data = s.watched_get(first, shared_, ec);
+        auto data = detail::ElectionWatches::watched_get(watches_, client_, first, ec);
         if (ec == Error::noNode) continue;  // gone meanwhile: the next one leads
         if (!ec) {
           now = Participant{std::move(data.data), first, data.stat.czxid, true};

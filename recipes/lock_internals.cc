@@ -35,9 +35,11 @@ std::string LockInternals::acquire(Clock::time_point deadline, std::string_view 
                                    const std::stop_token& stop) {
   const std::string sequence = sequence_ ? sequence_() : std::string();
   std::string ours =
-      sequence.empty() ? protected_create(client_, base_, name_, data, CreateMode::ephemeralSequential, deadline, ec)
-                       : protected_create(client_, base_, name_ + sequence, data, CreateMode::ephemeral, deadline, ec);
+      sequence.empty()
+          ? protected_create(client_, base_, name_, data, CreateMode::ephemeralSequential, deadline, ec, stop)
+          : protected_create(client_, base_, name_ + sequence, data, CreateMode::ephemeral, deadline, ec, stop);
   if (ec) return {};
+  if (on_queued_) on_queued_(ours);
   if (wait_for_turn(ours, deadline, stop, ec)) return ours;
   // Timed out or failed: leave the queue so nobody waits behind a ghost.
   std::error_code ignored;
@@ -48,6 +50,7 @@ std::string LockInternals::acquire(Clock::time_point deadline, std::string_view 
 bool LockInternals::wait_for_turn(const std::string& our_path, Clock::time_point deadline, const std::stop_token& stop,
                                   std::error_code& ec) {
   const std::string our_name = our_path.substr(our_path.rfind('/') + 1);
+  const int64_t our_session = client_.session_id();
   // One signal for the whole wait: the predecessor's watch and a stop request both wake it.
   auto signal = std::make_shared<Signal>();
   const std::stop_callback on_stop(stop, [signal] { signal->notify(); });
@@ -58,14 +61,16 @@ bool LockInternals::wait_for_turn(const std::string& our_path, Clock::time_point
     }
     const auto sorted = participants(ec);
     if (ec == Error::connectionLoss) {
-      if (!retry_after_connection_loss(client_, ec, deadline)) return false;
+      if (!retry_after_connection_loss(client_, ec, deadline, stop)) return false;
       continue;
     }
     if (ec) return false;
     const auto it = std::find(sorted.begin(), sorted.end(), our_name);
     if (it == sorted.end()) {
-      // Our ephemeral is gone: the session ended under us.
-      ec = Error::sessionExpired;
+      // Our ephemeral is gone: the session ended under us, or (the same
+      // session still) someone deleted it, as Curator tells with NoNode.
+      const bool same_session = client_.session_id() == our_session && !has_ended(client_.state());
+      ec = same_session ? Error::noNode : Error::sessionExpired;
       return false;
     }
     const LockVerdict verdict = driver_(sorted, static_cast<std::size_t>(it - sorted.begin()), max_leases_);

@@ -39,13 +39,14 @@ void ensure_path(Client& client, std::string_view path, std::error_code& ec) {
   }
 }
 
-bool retry_after_connection_loss(Client& client, std::error_code& ec, Clock::time_point deadline) {
+bool retry_after_connection_loss(Client& client, std::error_code& ec, Clock::time_point deadline,
+                                 const std::stop_token& stop) {
   if (ec != Error::connectionLoss) return false;
-  if (client.wait_connected(deadline)) {
+  if (client.wait_connected(deadline, stop)) {
     ec.clear();
     return true;
   }
-  ec = why_not_connected(client);
+  ec = stop.stop_requested() ? std::make_error_code(std::errc::operation_canceled) : why_not_connected(client);
   return false;
 }
 
@@ -88,15 +89,26 @@ std::vector<std::string> sorted_by_sequence(std::vector<std::string> children, s
 }
 
 std::string protected_create(Client& client, std::string_view parent, std::string_view name, std::string_view data,
-                             CreateMode mode, Clock::time_point deadline, std::error_code& ec) {
+                             CreateMode mode, Clock::time_point deadline, std::error_code& ec,
+                             const std::stop_token& stop) {
   const std::string prefix = protected_prefix(new_protected_id());
   const std::string path = join(parent, prefix + std::string(name));
   CreateOptions options;
   options.mode = mode;
+  // Nothing sent yet: a stop request ends the wait at once.
+  ec = Error::connectionLoss;
+  if (!retry_after_connection_loss(client, ec, deadline, stop)) return {};
+  bool stopping = false;  // asked to stop after a lost reply: look for the node, make none
   for (bool first = true;; first = false) {
     if (!first) {
       // The last try may have created the node: find it by its protected id.
-      if (!retry_after_connection_loss(client, ec, deadline)) return {};
+      if (!retry_after_connection_loss(client, ec, deadline, stopping ? std::stop_token() : stop)) {
+        if (stopping || !stop.stop_requested()) return {};
+        stopping = true;
+        deadline = std::min(deadline, Clock::now() + client.negotiated_timeout());
+        ec = Error::connectionLoss;
+        continue;
+      }
       auto kids = client.children(parent, {}, ec);
       if (ec == Error::connectionLoss) continue;
       if (ec && ec != Error::noNode) return {};
@@ -105,6 +117,10 @@ std::string protected_create(Client& client, std::string_view parent, std::strin
           ec.clear();
           return join(parent, k);
         }
+      }
+      if (stopping || stop.stop_requested()) {  // never made: nothing to remove
+        ec = std::make_error_code(std::errc::operation_canceled);
+        return {};
       }
     }
     auto created = client.create(path, data, options, ec);

@@ -40,6 +40,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -176,9 +177,10 @@ class Client {
   // The id removes the listener again; a removed listener is never called.
   uint64_t add_state_listener(StateListener listener);
   void remove_state_listener(uint64_t id);
-  // Blocks the fiber until the session is connected (true), or it ended or
-  // `deadline` passed (false). Starts nothing: connect() does that.
-  bool wait_connected(std::chrono::steady_clock::time_point deadline);
+  // Blocks the fiber until the session is connected (true), or it ended,
+  // `deadline` passed or `stop` was requested (false). Starts nothing:
+  // connect() does that.
+  bool wait_connected(std::chrono::steady_clock::time_point deadline, const std::stop_token& stop = {});
   // Drops the TCP connection without ending the session (for tests and
   // for moving to another server): the client reconnects on its own.
   void drop_connection();

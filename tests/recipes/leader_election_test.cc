@@ -373,6 +373,59 @@ TEST_P(LeaderElectionTest, ADeletedLeaderNodeDeposesTheLeader) {
   });
 }
 
+// A waiter's node deleted by someone else: the lock engine tells it when it
+// next looks (noNode, as Curator's does), and it queues again at the back.
+TEST_P(LeaderElectionTest, AWaiterWhoseNodeIsDeletedQueuesAgainAtTheBack) {
+  with_client([&](Runtime& rt, Client& c) {
+    auto c1 = connect(rt), c2 = connect(rt), c3 = connect(rt);
+    ASSERT_TRUE(c1 && c2 && c3);
+    LeaderLatch one(*c1, at("election"), "one"), two(*c2, at("election"), "two"), three(*c3, at("election"), "three");
+    ASSERT_TRUE(one.campaign(default_timeout));
+    two.start();
+    ASSERT_TRUE(fiber_wait_until([&] { return !two.our_node().empty(); }));
+    three.start();
+    ASSERT_TRUE(fiber_wait_until([&] { return ids(one.participants()).size() == 3; }));
+    const std::string old_node = two.our_node();
+
+    c.remove(old_node);
+    one.resign();
+    ASSERT_TRUE(three.campaign(default_timeout)) << "three waited behind a deleted node";
+    ASSERT_TRUE(fiber_wait_until([&] {
+      return ids(three.participants()) == std::vector<std::string>{"three", "two"};
+    })) << "two did not queue again";
+    EXPECT_NE(two.our_node(), old_node);
+    EXPECT_FALSE(two.is_leader());
+    three.resign();
+    EXPECT_TRUE(two.campaign(default_timeout));
+  });
+}
+
+// resign() while cut off and waiting in line: the wait ends at once; the node
+// goes once the client is back (or with the session).
+TEST_P(LeaderElectionTest, AResignWhileCutOffEndsTheCampaign) {
+  with_client([&](Runtime& rt, Client&) {
+    TcpProxy proxy(server().port());
+    auto c1 = connect(rt), c2 = connect_via(rt, proxy);
+    ASSERT_TRUE(c1 && c2);
+    LeaderLatch one(*c1, at("election"), "one"), two(*c2, at("election"), "two");
+    ASSERT_TRUE(one.campaign(default_timeout));
+    std::error_code campaign_ec;
+    boost::fibers::fiber campaigner([&] { two.campaign(Clock::now() + 60s, campaign_ec); });
+    ASSERT_TRUE(fiber_wait_until([&] { return ids(one.participants()).size() == 2; }));
+    ASSERT_TRUE(cut_off(proxy, *c2));
+
+    JoiningFiber resigner([&] { two.resign(); });
+    campaigner.join();
+    EXPECT_EQ(campaign_ec, std::errc::operation_canceled);
+    proxy.set_refusing(false);
+    resigner.join();
+    EXPECT_FALSE(two.started());
+    ASSERT_TRUE(fiber_wait_until([&] { return ids(one.participants()) == std::vector<std::string>{"one"}; }))
+        << "the resigned waiter's node is still there";
+    EXPECT_TRUE(one.is_leader());
+  });
+}
+
 TEST_P(LeaderElectionTest, SelectorsTakeTurnsWithAutoRequeue) {
   with_client([&](Runtime& rt, Client& c) {
     std::vector<std::unique_ptr<Client>> clients;

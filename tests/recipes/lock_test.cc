@@ -450,6 +450,31 @@ TEST_P(LockTest, ALostCreateReplyLeavesNoOrphan) {
   });
 }
 
+// A waiter whose node someone else deletes is told noNode when it next looks
+// (Curator's LockInternals throws NoNode), not left waiting nor told its
+// session expired; its place is gone, so is the node.
+TEST_P(LockTest, AWaiterWhoseNodeIsDeletedIsToldNoNode) {
+  with_client([&](Runtime& rt, Client& c) {
+    auto c1 = connect(rt);
+    ASSERT_TRUE(c1);
+    Lock held(c, at("lock")), waiting(*c1, at("lock"));
+    held.lock();
+    std::error_code ec;
+    bool done = false;
+    JoiningFiber waiter([&] {
+      waiting.acquire(Clock::now() + default_timeout, ec);
+      done = true;
+    });
+    ASSERT_TRUE(fiber_wait_until([&] { return held.participants().size() == 2; }));
+    c.remove(recipes::join(at("lock"), held.participants().at(1)));
+    held.unlock();
+    ASSERT_TRUE(fiber_wait_until([&] { return done; }));
+    EXPECT_ZK(ec, Error::noNode);
+    EXPECT_FALSE(waiting.held_by_this_fiber());
+    EXPECT_TRUE(nodes(c, at("lock")).empty());
+  });
+}
+
 // The node a waiter watches is deleted while the waiter is cut off: after
 // the reconnect its re-registered watch must still tell it (a getData watch
 // does; an exists watch would have become a watch for a re-creation).

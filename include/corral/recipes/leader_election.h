@@ -20,10 +20,12 @@
 //   selector: "<path>/_c_<uuid>-lock-<seq>"    (LeaderSelector = InterProcessMutex)
 // The path is created as container nodes (it goes away when empty). Children
 // are ordered by the digits after "latch-"/"lock-" (Curator's sorter); the
-// first leads. Each waiter watches only the node just ahead of it (a getData
-// watch, as Curator does, so no watch is left on a node already gone), so a
-// leader stepping down wakes one participant, not all of them. The leader
-// watches its own node, so a delete by someone else deposes it at once.
+// first leads. Both styles queue in the lock engine (LockInternals, with
+// Curator's standard driver and one lease): each waiter watches only the node
+// just ahead of it (a getData watch, as Curator does, so no watch is left on a
+// node already gone), so a leader stepping down wakes one participant, not all
+// of them. The leader watches its own node, so a delete by someone else
+// deposes it at once.
 //
 // Fencing token: the czxid of the leader's node. Successive leaders hold
 // successive nodes of one queue, and a node is created after every node ahead
@@ -113,8 +115,9 @@ std::string_view to_string(LeadershipChange change);
 using LeadershipListener = std::function<void(LeadershipChange change, int64_t token)>;
 
 namespace detail {
-struct Candidacy;  // the queue engine both styles share (leader_election.cc)
-}
+struct Candidate;        // a place in the lock engine's queue (leader_election.cc)
+struct ElectionWatches;  // what a recipe's fiber shares with its watches
+}  // namespace detail
 
 // A participant that, once started, stays in the election and leads whenever
 // its turn comes, until resign() (Curator's LeaderLatch).
@@ -181,7 +184,7 @@ class LeaderLatch {
   Client& client_;
   std::string path_;
   std::string id_;
-  std::shared_ptr<detail::Candidacy> candidacy_;
+  std::unique_ptr<detail::Candidate> candidate_;
   boost::fibers::fiber fiber_;
   bool started_ = false;
   bool leader_ = false;
@@ -294,7 +297,7 @@ class LeaderSelector {
   std::string path_;
   std::string id_;
   Function lead_;
-  std::shared_ptr<detail::Candidacy> candidacy_;
+  std::unique_ptr<detail::Candidate> candidate_;
   boost::fibers::fiber fiber_;
   bool started_ = false;
   bool queued_ = false;
@@ -342,8 +345,9 @@ class LeaderObserver {
   Client& client_;
   std::string path_;
   std::string node_name_;
-  std::shared_ptr<detail::Candidacy> shared_;  // only its wake-up and watch bookkeeping
+  std::shared_ptr<detail::ElectionWatches> watches_;
   boost::fibers::fiber fiber_;
+  bool stop_ = false;
   bool ready_ = false;
   std::optional<Participant> leader_;
   std::map<uint64_t, Listener> listeners_;

@@ -13,8 +13,9 @@
 // on the same object, queue like other processes. Meets the C++ Lockable and
 // TimedLockable requirements, so std::unique_lock and std::scoped_lock work.
 //
-// Faults: lock() throws std::system_error (sessionExpired, authFailed, ...);
-// the try_ forms return false on timeout and throw on other errors. While the
+// Faults: lock() throws std::system_error (sessionExpired, authFailed, ...;
+// noNode when someone else deleted our node while we waited); the try_ forms
+// return false on timeout and throw on other errors. While the
 // lock is held and the connection is suspended, on_lost() listeners hear
 // SessionState::suspended at once (the holder can no longer be sure it still
 // holds); on expiry they hear expired (it does not: its node is gone). A

@@ -1,6 +1,7 @@
-// The engine behind Lock, ReadWriteLock, Semaphore and LeaderSelector: the
-// ZooKeeper paper's herd-free queue. Each participant creates a protected
-// ephemeral-sequential node "<base>/_c_<uuid>-<lock name><seq>"; the
+// The engine behind Lock, ReadWriteLock, Semaphore, LeaderLatch and
+// LeaderSelector: the ZooKeeper paper's herd-free queue. Each participant
+// creates a protected ephemeral-sequential node "<base>/_c_<uuid>-<lock
+// name><seq>"; the
 // participants sorted by sequence form the queue; a participant holds when a
 // driver says so (for a mutex: it is among the first `max_leases`) and
 // otherwise watches exactly one node ahead of it (the driver says which), so a
@@ -64,8 +65,10 @@ class LockInternals {
                 LockDriver driver = standard_lock_driver, LockSorter sorter = {}, SortingSequence sequence = {});
 
   // Joins the queue and waits until the driver says we hold, or `deadline`
-  // (operationTimeout), or `stop` is requested (std::errc::operation_canceled);
-  // either way our node is removed. Returns our node's full path. A caller
+  // (operationTimeout), or `stop` is requested (std::errc::operation_canceled),
+  // or our node is gone: with the session (sessionExpired) or deleted by
+  // someone else (noNode); either way our node is removed. Returns our
+  // node's full path. A caller
   // that must stay in line while it watches for something else passes a far
   // deadline and a stop token, rather than a loop of short waits (each would
   // leave the queue and join it again at the back).
@@ -74,6 +77,10 @@ class LockInternals {
   // Leaves the queue (deletes our node). noNode is not an error: the session
   // may have ended and taken the node with it.
   void release(const std::string& our_path, std::error_code& ec);
+
+  // Called with our node's full path once it is made, before the wait (a
+  // recipe that shows its place in line: LeaderLatch::our_node()).
+  void on_queued(std::function<void(const std::string& our_path)> listener) { on_queued_ = std::move(listener); }
 
   // The participants in queue order (child names).
   std::vector<std::string> participants(std::error_code& ec);
@@ -92,6 +99,7 @@ class LockInternals {
   LockDriver driver_;
   LockSorter sorter_;
   SortingSequence sequence_;
+  std::function<void(const std::string&)> on_queued_;
 };
 
 }  // namespace corral::recipes

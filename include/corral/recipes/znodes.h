@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -30,10 +31,12 @@ std::error_code why_not_connected(const Client& client);
 
 // After a call failed with connectionLoss: waits (this fiber) for the client
 // to be connected again; true: try the call again. False when it will not be
-// before `deadline`, with `ec` saying why: operationTimeout, or the session's
-// end (sessionExpired, authFailed; connectionLoss once the client is closed).
-// Any other `ec` (or none) is left as it is, and false.
-bool retry_after_connection_loss(Client& client, std::error_code& ec, Clock::time_point deadline);
+// before `deadline` or `stop` is requested, with `ec` saying why:
+// operationTimeout, operation_canceled, or the session's end (sessionExpired,
+// authFailed; connectionLoss once the client is closed). Any other `ec` (or
+// none) is left as it is, and false.
+bool retry_after_connection_loss(Client& client, std::error_code& ec, Clock::time_point deadline,
+                                 const std::stop_token& stop = {});
 
 // A fresh random id in UUID form, as Curator's protected mode uses.
 std::string new_protected_id();
@@ -52,7 +55,11 @@ std::vector<std::string> sorted_by_sequence(std::vector<std::string> children, s
 // with `data`. When the reply is lost (connectionLoss), waits for the session
 // to come back and looks for the node by its protected id before trying again,
 // so a lost reply never leaves an orphan nobody owns. Returns the full path.
+// A `stop` request ends the wait for a connection with operation_canceled,
+// except after a lost reply: then the node, which may exist, is still looked
+// for (for up to a session timeout) and returned, so the caller can remove it.
 std::string protected_create(Client& client, std::string_view parent, std::string_view name, std::string_view data,
-                             CreateMode mode, Clock::time_point deadline, std::error_code& ec);
+                             CreateMode mode, Clock::time_point deadline, std::error_code& ec,
+                             const std::stop_token& stop = {});
 
 }  // namespace corral::recipes
