@@ -10,6 +10,7 @@
 
 #include "client/connect_string.h"
 #include "client/runtime/await.h"
+#include "client/session_protocol.h"
 #include "corral/asio.h"
 #include "corral/runtime.h"
 #include "corral/wire/frame.h"
@@ -25,17 +26,6 @@ using boost::system::error_code;
 // The client accepts bigger frames than a server does: a reply carries a
 // node's data (up to jute.maxbuffer) plus its header and stat.
 constexpr std::size_t max_reply_frame = 2 * wire::default_max_frame;
-
-// A request frame: length, header, then the record (if any).
-template <class... Record>
-std::string framed_request(int32_t xid, wire::OpCode op, const Record&... record) {
-  std::string out(4, '\0');
-  wire::JuteWriter w(out);
-  wire::encode(w, wire::RequestHeader{xid, static_cast<int32_t>(op)});
-  (wire::encode(w, record), ...);
-  w.patch_i32(0, static_cast<int32_t>(out.size() - 4));
-  return out;
-}
 
 std::error_code code_of(int32_t err) { return static_cast<Error>(err); }
 
@@ -115,24 +105,25 @@ Transaction& Transaction::check(std::string path, int32_t version) {
 
 // ---- Impl ---------------------------------------------------------------------------
 
+// The shell around SessionProtocol (client/session_protocol.h): the socket,
+// the connection loop over the ensemble's hosts, the heartbeat, the session
+// state and its listeners, and the event fiber that runs watchers and
+// listeners in order.
 class Client::Impl : public std::enable_shared_from_this<Impl> {
  public:
-  using Completion = std::function<void(const wire::ReplyHeader&, std::string_view body)>;
-
-  Impl(Runtime& runtime, ClientOptions options) : io_(runtime.io()), options_(std::move(options)) {
+  Impl(Runtime& runtime, ClientOptions options)
+      : io_(runtime.io()),
+        options_(std::move(options)),
+        protocol_(chroot_of(options_.connect_string), options_.session_id, options_.session_password) {
     std::string error;
     if (auto cs = parse_connect_string(options_.connect_string, error)) {
       hosts_ = std::move(cs->hosts);
-      chroot_ = std::move(cs->chroot);
       std::mt19937_64 rng(options_.seed ? options_.seed : std::random_device{}());
       std::shuffle(hosts_.begin(), hosts_.end(), rng);
       rng_.seed(rng());
     } else {
       config_error_ = std::move(error);
     }
-    session_id_ = options_.session_id;
-    password_ = options_.session_password;
-    if (password_.empty()) password_.assign(16, '\0');
   }
 
   // ---- connection life ------------------------------------------------------------
@@ -170,7 +161,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     if (connected()) {
       auto done = call<Empty>(wire::OpCode::closeSession, std::string{},
                               [](const wire::ReplyHeader&, std::string_view) { return Result<Empty>{}; });
-      done.wait_for(std::chrono::milliseconds(std::max<int64_t>(negotiated_ms_, 1000)));
+      done.wait_for(std::chrono::milliseconds(std::max<int64_t>(protocol_.negotiated_ms(), 1000)));
     }
     running_ = false;
     closing_ = true;
@@ -194,7 +185,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   void shutdown() {
     listeners_.clear();
     events_.clear();
-    watches_.take_all();
+    protocol_.watches().take_all();
     close();
   }
 
@@ -203,9 +194,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       ec.clear();
       return;
     }
-    session_id_ = 0;
-    password_.assign(16, '\0');
-    last_zxid_ = 0;
+    protocol_.forget_session();
     running_ = false;
     connect(timeout, ec);  // reports connecting, once
   }
@@ -222,22 +211,15 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       promise->set_value(Result<T>{ec, {}});
       return future;
     }
-    const int32_t xid = next_xid_++;
-    std::string frame(4, '\0');
-    {
-      wire::JuteWriter w(frame);
-      wire::encode(w, wire::RequestHeader{xid, static_cast<int32_t>(op)});
-      w.raw(payload);
-      w.patch_i32(0, static_cast<int32_t>(frame.size() - 4));
-    }
-    Pending p{xid, op,
-              [promise, decode = std::move(decode)](const wire::ReplyHeader& h, std::string_view body) mutable {
-                promise->set_value(decode(h, body));
-              },
-              [promise](std::error_code ec) {
-                promise->set_value(Result<T>{ec, {}});
-              }};
-    submit(std::move(p), std::move(frame));
+    write(protocol_.submit(
+        op, payload,
+        [promise, decode = std::move(decode)](const wire::ReplyHeader& h, std::string_view body) mutable {
+          promise->set_value(decode(h, body));
+        },
+        [promise](std::error_code ec) {
+          promise->set_value(Result<T>{ec, {}});
+        },
+        sendable()));
     return future;
   }
 
@@ -246,20 +228,22 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     return wire::encode_to_string(r);
   }
 
-  std::string server_path(std::string_view path) const { return to_server_path(chroot_, path); }
-  std::string client_path(std::string_view path) const { return to_client_path(chroot_, path); }
+  std::string server_path(std::string_view path) const { return protocol_.server_path(path); }
+  std::string client_path(std::string_view path) const { return protocol_.client_path(path); }
 
   void add_watch(WatchKind kind, const std::string& client_path, Watcher w) {
-    if (w) watches_.add(kind, client_path, std::move(w));
+    if (w) protocol_.watches().add(kind, client_path, std::move(w));
   }
 
-  bool remove_local_watches(const std::string& path, wire::WatcherType type) { return watches_.remove(path, type); }
+  bool remove_local_watches(const std::string& path, wire::WatcherType type) {
+    return protocol_.watches().remove(path, type);
+  }
   bool has_local_watches(const std::string& path, wire::WatcherType type) const {
-    return watches_.contains(path, type);
+    return protocol_.watches().contains(path, type);
   }
 
   void remember_auth(std::string scheme, std::string credentials) {
-    auths_.emplace_back(std::move(scheme), std::move(credentials));
+    protocol_.remember_auth(std::move(scheme), std::move(credentials));
   }
 
   boost::fibers::future<Result<Empty>> send_auth(const std::string& scheme, const std::string& credentials) {
@@ -269,16 +253,20 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       promise->set_value(Result<Empty>{ec, {}});
       return future;
     }
-    auth_waiters_.push_back(promise);
-    if (connected()) write(auth_frame(scheme, credentials));
+    write(protocol_.submit_auth(
+        scheme, credentials,
+        [promise](std::error_code ec) {
+          promise->set_value(Result<Empty>{ec, {}});
+        },
+        connected()));
     return future;
   }
 
   SessionState state() const { return state_; }
-  int64_t session_id() const { return session_id_; }
-  const std::string& password() const { return password_; }
-  int32_t negotiated_ms() const { return negotiated_ms_; }
-  int64_t last_zxid() const { return last_zxid_; }
+  int64_t session_id() const { return protocol_.session_id(); }
+  const std::string& password() const { return protocol_.password(); }
+  int32_t negotiated_ms() const { return protocol_.negotiated_ms(); }
+  int64_t last_zxid() const { return protocol_.last_zxid(); }
   uint64_t add_listener(StateListener l) {
     const uint64_t id = ++last_listener_id_;
     listeners_.emplace(id, std::move(l));
@@ -297,29 +285,17 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   }
 
  private:
-  struct Pending {
-    int32_t xid;
-    wire::OpCode op;
-    Completion complete;
-    std::function<void(std::error_code)> fail;
-  };
+  static std::string chroot_of(const std::string& connect_string) {
+    std::string ignored;
+    const auto cs = parse_connect_string(connect_string, ignored);
+    return cs ? cs->chroot : std::string();
+  }
 
   bool connected() const { return is_connected(state_); }
+  // A request may go out now (else it waits for the next connection).
+  bool sendable() const { return connected() && socket_.has_value(); }
   bool terminal() const { return has_ended(state_); }
   std::error_code refusal() const { return end_error(state_); }
-
-  void submit(Pending p, std::string frame) {
-    if (connected() && socket_) {
-      sent_.push_back(std::move(p));
-      write(std::move(frame));
-    } else {
-      queued_.emplace_back(std::move(p), std::move(frame));
-    }
-  }
-
-  std::string auth_frame(const std::string& scheme, const std::string& credentials) const {
-    return framed_request(wire::xid::auth, wire::OpCode::auth, wire::AuthPacket{0, scheme, credentials});
-  }
 
   void set_state(SessionState s) {
     {
@@ -335,21 +311,12 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     }
   }
 
-  void fail_all(std::error_code ec) {
-    auto sent = std::move(sent_);
-    auto queued = std::move(queued_);
-    sent_.clear();
-    queued_.clear();
-    for (auto& p : sent) p.fail(ec);
-    for (auto& [p, frame] : queued) p.fail(ec);
-    auto waiters = std::move(auth_waiters_);
-    auth_waiters_.clear();
-    for (auto& w : waiters) w->set_value(Result<Empty>{ec, {}});
-  }
+  void fail_all(std::error_code ec) { protocol_.fail_all(ec); }
 
   // ---- the socket ------------------------------------------------------------------
 
   void write(std::string_view frame) {
+    if (frame.empty()) return;  // nothing to send now (a request queued for the next connection)
     last_send_ = Clock::now();
     out_.append(frame);
     flush();
@@ -411,9 +378,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
         discard_socket();
         expire();
         if (options_.renew_expired_session && running_) {
-          session_id_ = 0;
-          password_.assign(16, '\0');
-          last_zxid_ = 0;
+          protocol_.forget_session();
           ever_connected = false;
           set_state(SessionState::connecting);
           continue;
@@ -489,69 +454,19 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     }
   }
 
-  enum class HandshakeOutcome { ok, failed, expired };
+  using HandshakeOutcome = SessionProtocol::Handshake;
 
   HandshakeOutcome handshake(std::chrono::milliseconds timeout) {
-    const wire::ConnectRequest req{
-        0, last_zxid_, static_cast<int32_t>(options_.session_timeout.count()), session_id_, password_, false, true};
-    std::string frame(4, '\0');
-    {
-      wire::JuteWriter w(frame);
-      wire::encode(w, req);
-      w.patch_i32(0, static_cast<int32_t>(frame.size() - 4));
-    }
-    write(std::move(frame));
+    write(protocol_.connect_request(static_cast<int32_t>(options_.session_timeout.count())));
     const auto reply = read_frame(Clock::now() + timeout);
     if (!reply) return HandshakeOutcome::failed;
-    wire::ConnectResponse resp;
-    if (!wire::decode_from(*reply, resp)) return HandshakeOutcome::failed;
-    if (resp.timeOut <= 0) return HandshakeOutcome::expired;
-    session_id_ = resp.sessionId;
-    password_ = resp.passwd;
-    negotiated_ms_ = resp.timeOut;
-    return HandshakeOutcome::ok;
+    return protocol_.on_connect_response(*reply);
   }
 
   // What a fresh connection sends before anything else: watches to re-arm,
   // credentials, then the requests that queued while we were away.
   void prime_connection() {
-    if (!watches_.empty()) send_watch_registration();
-    for (const auto& [scheme, credentials] : auths_) write(auth_frame(scheme, credentials));
-    auto queued = std::move(queued_);
-    queued_.clear();
-    for (auto& [p, frame] : queued) {
-      sent_.push_back(std::move(p));
-      write(std::move(frame));
-    }
-  }
-
-  // setWatches2 in packets of at most about 128 KiB of paths, as ZooKeeper's
-  // own client sends them (SET_WATCHES_MAX_LENGTH): one packet for many
-  // watches would exceed the server's jute.maxbuffer, and the server would
-  // drop every connection the client makes.
-  void send_watch_registration() {
-    constexpr std::size_t max_batch_bytes = std::size_t{128} * 1024;
-    const wire::SetWatches2 all = watches_.registration(last_zxid_);
-    wire::SetWatches2 batch;
-    std::size_t bytes = 0;
-    const auto send = [&] {
-      batch.relativeZxid = all.relativeZxid;
-      write(framed_request(wire::xid::set_watches, wire::OpCode::setWatches2, batch));
-      batch = {};
-      bytes = 0;
-    };
-    using List = std::vector<std::string> wire::SetWatches2::*;
-    for (List list :
-         {&wire::SetWatches2::dataWatches, &wire::SetWatches2::existWatches, &wire::SetWatches2::childWatches,
-          &wire::SetWatches2::persistentWatches, &wire::SetWatches2::persistentRecursiveWatches}) {
-      for (const auto& p : all.*list) {
-        std::string sp = server_path(p);
-        bytes += sp.size() + 4;
-        (batch.*list).push_back(std::move(sp));
-        if (bytes >= max_batch_bytes) send();
-      }
-    }
-    if (bytes > 0) send();
+    for (const auto& frame : protocol_.on_connected()) write(frame);
   }
 
   void run_connection() {
@@ -568,8 +483,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   // Pings when idle for a third of the session timeout; gives up on the
   // connection when nothing arrived for two thirds of it.
   void heartbeat(uint64_t generation) {
-    const auto ping_every = std::chrono::milliseconds(std::max(negotiated_ms_ / 3, 1));
-    const auto read_timeout = std::chrono::milliseconds(std::max(negotiated_ms_ * 2 / 3, 1));
+    const int32_t negotiated_ms = protocol_.negotiated_ms();
+    const auto ping_every = std::chrono::milliseconds(std::max(negotiated_ms / 3, 1));
+    const auto read_timeout = std::chrono::milliseconds(std::max(negotiated_ms * 2 / 3, 1));
     while (running_ && generation == generation_) {
       const auto now = Clock::now();
       if (now - last_recv_ > read_timeout) {
@@ -577,66 +493,38 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
         return;
       }
       if (now - last_send_ >= ping_every) {
-        write(framed_request(wire::xid::ping, wire::OpCode::ping));
+        write(SessionProtocol::ping_request());
       }
       const auto next = std::min(last_send_ + ping_every, last_recv_ + read_timeout);
       pause_until(std::max(next, now + std::chrono::milliseconds(1)));
     }
   }
 
+  // False: the connection cannot go on (a protocol error, or auth failed).
   bool dispatch(std::string_view frame) {
-    wire::JuteReader r(frame);
-    wire::ReplyHeader h;
-    wire::decode(r, h);
-    if (!r.ok()) return false;
-    const std::string_view body = frame.substr(r.position());
-    switch (h.xid) {
-      case wire::xid::notification: {
-        wire::WatcherEvent e;
-        if (!wire::decode_from(body, e)) return false;
-        WatchedEvent event{static_cast<wire::EventType>(e.type), static_cast<wire::KeeperState>(e.state),
-                           client_path(e.path)};
-        for (auto& w : watches_.take(event)) enqueue_event([w = std::move(w), event] { w(event); });
-        return true;
-      }
-      case wire::xid::ping:
-      case wire::xid::set_watches: return true;
-      case wire::xid::auth: {
-        std::shared_ptr<boost::fibers::promise<Result<Empty>>> waiter;
-        if (!auth_waiters_.empty()) {
-          waiter = auth_waiters_.front();
-          auth_waiters_.pop_front();
-        }
-        if (h.err != 0) {
-          if (waiter) waiter->set_value(Result<Empty>{code_of(h.err), {}});
-          set_state(SessionState::authFailed);
-          deliver_final_event(wire::KeeperState::authFailed);
-          fail_all(Error::authFailed);
-          running_ = false;
-          return false;
-        }
-        if (waiter) waiter->set_value(Result<Empty>{});
-        return true;
-      }
-      default: break;
+    SessionProtocol::Fired fired;
+    const auto outcome = protocol_.on_frame(frame, fired);
+    deliver(fired);
+    if (outcome == SessionProtocol::Frame::auth_failed) {
+      set_state(SessionState::authFailed);
+      deliver_final_event(wire::KeeperState::authFailed);
+      fail_all(Error::authFailed);
+      running_ = false;
     }
-    if (sent_.empty() || sent_.front().xid != h.xid) return false;  // replies come in request order
-    Pending p = std::move(sent_.front());
-    sent_.pop_front();
-    if (h.zxid > 0) last_zxid_ = h.zxid;
-    p.complete(h, body);
-    return true;
+    return outcome == SessionProtocol::Frame::ok;
   }
 
-  void fail_queued(std::error_code ec) {
-    auto queued = std::move(queued_);
-    queued_.clear();
-    for (auto& [p, frame] : queued) p.fail(ec);
+  // Watchers run on the event fiber, in the order they fired.
+  void deliver(SessionProtocol::Fired& fired) {
+    for (auto& [w, event] : fired) enqueue_event([w = std::move(w), event = std::move(event)] { w(event); });
   }
+
+  void fail_queued(std::error_code ec) { protocol_.fail_queued(ec); }
 
   void deliver_final_event(wire::KeeperState state) {
-    WatchedEvent event{wire::EventType::none, state, {}};
-    for (auto& w : watches_.take_all()) enqueue_event([w = std::move(w), event] { w(event); });
+    SessionProtocol::Fired fired;
+    protocol_.fire_all(state, fired);
+    deliver(fired);
   }
 
   void expire() {
@@ -701,16 +589,12 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
 
   asio::io_context& io_;
   ClientOptions options_;
+  SessionProtocol protocol_;
   std::vector<HostPort> hosts_;
-  std::string chroot_;
   std::string config_error_;
   std::mt19937_64 rng_;
   std::size_t next_host_ = 0;
 
-  int64_t session_id_ = 0;
-  std::string password_;
-  int32_t negotiated_ms_ = 0;
-  int64_t last_zxid_ = 0;
   SessionState state_ = SessionState::connecting;
   bool running_ = false;
   bool closing_ = false;
@@ -726,12 +610,6 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   Clock::time_point last_send_{};
   Clock::time_point last_recv_{};
 
-  int32_t next_xid_ = 1;
-  std::deque<Pending> sent_;
-  std::deque<std::pair<Pending, std::string>> queued_;
-  std::deque<std::shared_ptr<boost::fibers::promise<Result<Empty>>>> auth_waiters_;
-  std::vector<std::pair<std::string, std::string>> auths_;
-  WatchTable watches_;
   std::map<uint64_t, StateListener> listeners_;
   uint64_t last_listener_id_ = 0;
 

@@ -11,7 +11,7 @@
 #include <algorithm>
 
 #include "tests/client/client_fixture.h"
-#include "tests/client/tcp_proxy.h"
+#include "tests/support/tcp_proxy.h"
 
 namespace corral::test {
 namespace {

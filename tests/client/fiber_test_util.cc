@@ -87,4 +87,10 @@ std::string EventLog::dump() const {
   return out + "\n]";
 }
 
+bool cut_off(TcpProxy& proxy, const Client& client) {
+  proxy.set_refusing(true);
+  proxy.drop_all();
+  return fiber_wait_until([&] { return client.state() == SessionState::suspended; });
+}
+
 }  // namespace corral::test

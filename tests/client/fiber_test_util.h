@@ -16,6 +16,7 @@
 
 #include "corral/client.h"
 #include "corral/runtime.h"
+#include "tests/support/tcp_proxy.h"
 #include "tests/support/wait.h"
 
 namespace corral::test {
@@ -69,6 +70,12 @@ class JoiningFiber {
   std::function<void()> stop_;
   boost::fibers::fiber fiber_;
 };
+
+// Takes `client` (connected through `proxy`) off the network: the proxy
+// refuses it until set_refusing(false). True once the client noticed
+// (suspended), from one of the client's fibers; false if it did not within
+// the default timeout.
+bool cut_off(TcpProxy& proxy, const Client& client);
 
 // A client of `hosts` with that session timeout, connected (30 s at most:
 // throws std::system_error if it cannot). For worker processes and ensembles;

@@ -7,8 +7,8 @@
 // where corral-server once cut it off.
 
 #include "tests/client/client_fixture.h"
-#include "tests/client/tcp_proxy.h"
 #include "tests/support/process.h"
+#include "tests/support/tcp_proxy.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_ensemble.h"
 #include "tests/support/text_file.h"

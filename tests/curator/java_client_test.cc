@@ -6,8 +6,8 @@
 // connection if the reply carries another xid.
 
 #include "tests/client/client_fixture.h"
-#include "tests/client/tcp_proxy.h"
 #include "tests/support/process.h"
+#include "tests/support/tcp_proxy.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/text_file.h"
 

@@ -4,7 +4,7 @@
 // corral-server and Apache ZooKeeper 3.8.
 #include "corral/recipes/barrier.h"
 #include "tests/client/client_fixture.h"
-#include "tests/client/tcp_proxy.h"
+#include "tests/support/tcp_proxy.h"
 
 namespace corral::test {
 namespace {

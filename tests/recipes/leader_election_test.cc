@@ -12,8 +12,8 @@
 
 #include "corral/recipes/leader_election.h"
 #include "tests/client/client_fixture.h"
-#include "tests/client/tcp_proxy.h"
 #include "tests/recipes/worker.h"
+#include "tests/support/tcp_proxy.h"
 #include "tests/support/temp_dir.h"
 
 namespace corral::test {

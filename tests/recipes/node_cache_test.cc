@@ -6,7 +6,7 @@
 
 #include "corral/recipes/node_cache.h"
 #include "tests/client/client_fixture.h"
-#include "tests/client/tcp_proxy.h"
+#include "tests/support/tcp_proxy.h"
 
 namespace corral::test {
 namespace {

@@ -7,10 +7,10 @@
 
 #include "corral/recipes/semaphore.h"
 #include "tests/client/client_fixture.h"
-#include "tests/client/tcp_proxy.h"
-#include "tests/recipes/wire_tap.h"
 #include "tests/recipes/worker.h"
+#include "tests/support/tcp_proxy.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/wire_tap.h"
 
 namespace corral::test {
 namespace {

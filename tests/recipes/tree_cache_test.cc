@@ -8,7 +8,7 @@
 
 #include "corral/recipes/tree_cache.h"
 #include "tests/client/client_fixture.h"
-#include "tests/client/tcp_proxy.h"
+#include "tests/support/tcp_proxy.h"
 
 namespace corral::test {
 namespace {

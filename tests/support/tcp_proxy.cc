@@ -1,40 +1,46 @@
-#include "tests/client/tcp_proxy.h"
+#include "tests/support/tcp_proxy.h"
+
+#include <arpa/inet.h>
 
 #include <array>
 #include <atomic>
+#include <cstring>
 #include <future>
 #include <list>
 #include <thread>
 
 #include "corral/asio.h"
-#include "corral/client.h"
-#include "tests/client/fiber_test_util.h"
 
 namespace corral::test {
 
 namespace {
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
+
+std::size_t frame_length(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return ntohl(v);
+}
 }  // namespace
 
 class TcpProxy::Impl {
  public:
-  explicit Impl(uint16_t target_port)
-      : target_(asio::ip::address_v4::loopback(), target_port),
+  Impl(uint16_t target_port, FrameInspector inspector)
+      : inspector_(std::move(inspector)),
+        target_(asio::ip::address_v4::loopback(), target_port),
         acceptor_(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)),
-        guard_(asio::make_work_guard(io_)) {}
-
-  void start() {
+        guard_(asio::make_work_guard(io_)) {
+    port_ = acceptor_.local_endpoint().port();
     accept();
     thread_ = std::thread([this] { io_.run(); });
   }
 
-  void stop() {
+  ~Impl() {
     on_thread([this] {
       error_code ignored;
       acceptor_.close(ignored);
-      for (auto& pair : pairs_) pair->close();
-      pairs_.clear();
+      close_all();
     });
     // Everything is closed: the pending handlers complete with
     // operation_aborted, and run() returns once the guard is gone.
@@ -50,22 +56,29 @@ class TcpProxy::Impl {
   }
 
   void drop_all() {
-    on_thread([this] {
-      for (auto& pair : pairs_) pair->close();
-      pairs_.clear();
-    });
+    on_thread([this] { close_all(); });
   }
 
-  void init_port() { port_ = acceptor_.local_endpoint().port(); }
-
  private:
+  // One direction of one connection.
+  struct Direction {
+    bool up = false;          // client -> server
+    bool first_done = false;  // the first frame has passed
+    std::array<char, 16384> buf{};
+    std::string pending;  // bytes of an incomplete frame (inspected connections)
+    std::string out;      // what is being written
+  };
+
   // Two sockets glued together; each direction a read-then-write loop.
   struct Pair : std::enable_shared_from_this<Pair> {
-    explicit Pair(asio::io_context& io) : client(io), server(io) {}
+    Pair(asio::io_context& io, const FrameInspector& inspect) : client(io), server(io), inspector(inspect) {
+      up.up = true;
+    }
     tcp::socket client;
     tcp::socket server;
-    std::array<char, 16384> up{};
-    std::array<char, 16384> down{};
+    const FrameInspector& inspector;
+    Direction up;
+    Direction down;
 
     void close() {
       error_code ignored;
@@ -75,24 +88,56 @@ class TcpProxy::Impl {
       server.close(ignored);
     }
 
-    void pump(tcp::socket& from, tcp::socket& to, std::array<char, 16384>& buf) {
+    // Moves what may go on from what was read to d.out: everything, or the
+    // whole frames the inspector keeps.
+    void pass(Direction& d, std::size_t n) {
+      d.out.clear();
+      if (!inspector) {
+        d.out.append(d.buf.data(), n);
+        return;
+      }
+      d.pending.append(d.buf.data(), n);
+      std::size_t at = 0;
+      while (d.pending.size() - at >= 4) {
+        const std::size_t length = frame_length(d.pending.data() + at);
+        if (d.pending.size() - at - 4 < length) break;
+        const bool first = !d.first_done;
+        d.first_done = true;
+        if (inspector(d.up, first, std::string_view(d.pending).substr(at + 4, length))) {
+          d.out.append(d.pending, at, 4 + length);
+        }
+        at += 4 + length;
+      }
+      d.pending.erase(0, at);
+    }
+
+    void pump(tcp::socket& from, tcp::socket& to, Direction& d) {
       auto self = shared_from_this();
-      from.async_read_some(asio::buffer(buf), [self, &from, &to, &buf](const error_code& ec, std::size_t n) {
+      from.async_read_some(asio::buffer(d.buf), [self, &from, &to, &d](const error_code& ec, std::size_t n) {
         if (ec) {
           self->close();
           return;
         }
-        asio::async_write(to, asio::buffer(buf.data(), n),
-                          [self, &from, &to, &buf](const error_code& wec, std::size_t) {
-                            if (wec) {
-                              self->close();
-                              return;
-                            }
-                            self->pump(from, to, buf);
-                          });
+        self->pass(d, n);
+        if (d.out.empty()) {
+          self->pump(from, to, d);
+          return;
+        }
+        asio::async_write(to, asio::buffer(d.out), [self, &from, &to, &d](const error_code& wec, std::size_t) {
+          if (wec) {
+            self->close();
+            return;
+          }
+          self->pump(from, to, d);
+        });
       });
     }
   };
+
+  void close_all() {
+    for (auto& pair : pairs_) pair->close();
+    pairs_.clear();
+  }
 
   void accept() {
     acceptor_.async_accept([this](const error_code& ec, tcp::socket socket) {
@@ -108,7 +153,7 @@ class TcpProxy::Impl {
       socket.close(ignored);
       return;
     }
-    auto pair = std::make_shared<Pair>(io_);
+    auto pair = std::make_shared<Pair>(io_, inspector_);
     pair->client = std::move(socket);
     pair->client.set_option(tcp::no_delay(true), ignored);
     pairs_.push_back(pair);
@@ -140,6 +185,7 @@ class TcpProxy::Impl {
     done.get_future().wait();
   }
 
+  const FrameInspector inspector_;  // outlives every Pair: they are closed before the thread ends
   asio::io_context io_{1};
   tcp::endpoint target_;
   tcp::acceptor acceptor_;
@@ -151,22 +197,14 @@ class TcpProxy::Impl {
   std::atomic<int> forwarded_{0};
 };
 
-TcpProxy::TcpProxy(uint16_t target_port) : impl_(std::make_unique<Impl>(target_port)) {
-  impl_->init_port();
-  impl_->start();
-}
+TcpProxy::TcpProxy(uint16_t target_port, FrameInspector inspector)
+    : impl_(std::make_unique<Impl>(target_port, std::move(inspector))) {}
 
-TcpProxy::~TcpProxy() { impl_->stop(); }
+TcpProxy::~TcpProxy() = default;
 
 uint16_t TcpProxy::port() const { return impl_->port(); }
 void TcpProxy::set_refusing(bool refusing) { impl_->set_refusing(refusing); }
 void TcpProxy::drop_all() { impl_->drop_all(); }
 int TcpProxy::forwarded() const { return impl_->forwarded(); }
-
-bool cut_off(TcpProxy& proxy, const Client& client) {
-  proxy.set_refusing(true);
-  proxy.drop_all();
-  return fiber_wait_until([&] { return client.state() == SessionState::suspended; });
-}
 
 }  // namespace corral::test

@@ -12,30 +12,31 @@
 // Frames are parsed in both directions (4-byte length, then the connect
 // request/response, then request headers (xid, type) up and reply headers
 // (xid, zxid, err) down; a notification is a reply with xid -1) and forwarded
-// whole. Counts are over every connection the tap has forwarded (a client
-// that reconnects through it is counted on). Pings (xid -2) are counted
-// apart so that a test does not depend on the idle timer. Runs its own
-// thread; every call is thread-safe.
+// whole (a TcpProxy with a frame inspector). Counts are over every
+// connection the tap has forwarded (a client that reconnects through it is
+// counted on). Pings (xid -2) are not counted, so that a test does not depend
+// on the idle timer. Runs its own thread; every call is thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <map>
-#include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "corral/wire/protocol.h"
+#include "tests/support/tcp_proxy.h"
 
 namespace corral::test {
 
 class WireTap {
  public:
   explicit WireTap(uint16_t target_port);
-  ~WireTap();
   WireTap(const WireTap&) = delete;
   WireTap& operator=(const WireTap&) = delete;
 
-  std::string host_port() const;
+  std::string host_port() const { return proxy_.host_port(); }
 
   // Requests sent by the client, by opcode (pings and the connect request excluded).
   int requests(wire::OpCode op) const;
@@ -53,12 +54,19 @@ class WireTap {
   void set_swallow_replies(bool on);
   int swallowed() const;
   // Closes every forwarded connection (the client sees connectionLoss and reconnects).
-  void drop_all();
-
-  class Impl;
+  void drop_all() { proxy_.drop_all(); }
 
  private:
-  std::unique_ptr<Impl> impl_;
+  bool inspect(bool up, bool first, std::string_view body);
+
+  mutable std::mutex mutex_;
+  std::map<int32_t, int> requests_;
+  int replies_ = 0;
+  int notifications_ = 0;
+  int swallowed_ = 0;
+  bool swallow_ = false;
+  std::vector<std::string> notified_paths_;
+  TcpProxy proxy_;  // last: its thread calls inspect() until it is gone
 };
 
 }  // namespace corral::test
