@@ -223,11 +223,43 @@ struct Candidate {
 
 }  // namespace detail
 
+// ---- what both styles share ------------------------------------------------------------
+
+namespace detail {
+
+ElectionView::ElectionView(Client& client, std::string path, std::string_view node_name)
+    : client_(client), path_(std::move(path)), node_name_(node_name) {}
+
+std::vector<Participant> ElectionView::participants(std::error_code& ec) {
+  return election_participants(client_, path_, node_name_, ec);
+}
+std::vector<Participant> ElectionView::participants() {
+  return or_throw("participants of", path_, [&](std::error_code& ec) { return participants(ec); });
+}
+std::optional<Participant> ElectionView::leader(std::error_code& ec) {
+  return election_leader(client_, path_, node_name_, ec);
+}
+std::optional<Participant> ElectionView::leader() {
+  return or_throw("leader of", path_, [&](std::error_code& ec) { return leader(ec); });
+}
+std::string ElectionView::leader_id() {
+  const auto l = leader();
+  return l ? l->id : std::string();
+}
+
+uint64_t ElectionView::on_change(LeadershipListener listener) {
+  listeners_.emplace(++last_listener_, std::move(listener));
+  return last_listener_;
+}
+void ElectionView::remove_listener(uint64_t id) { listeners_.erase(id); }
+void ElectionView::notify(LeadershipChange change, int64_t token) { call_all(listeners_, change, token); }
+
+}  // namespace detail
+
 // ---- LeaderLatch -------------------------------------------------------------------------
 
 LeaderLatch::LeaderLatch(Client& client, std::string path, std::string id)
-    : client_(client),
-      path_(std::move(path)),
+    : ElectionView(client, std::move(path), latch_node_name),
       id_(std::move(id)),
       candidate_(std::make_unique<detail::Candidate>(client, path_, latch_node_name, id_)) {
   candidate_->watches->on_deleted = [this](const std::string& node) {
@@ -303,8 +335,6 @@ void LeaderLatch::lose(LeadershipChange why) {
   changed_.notify_all();
 }
 
-void LeaderLatch::notify(LeadershipChange change, int64_t token) { call_all(listeners_, change, token); }
-
 bool LeaderLatch::campaign(Clock::time_point deadline, std::error_code& ec) {
   if (has_ended(client_.state())) {
     ec = end_error(client_.state());
@@ -367,29 +397,6 @@ Transaction LeaderLatch::guarded() const {
   return txn;
 }
 
-std::vector<Participant> LeaderLatch::participants(std::error_code& ec) {
-  return election_participants(client_, path_, latch_node_name, ec);
-}
-std::vector<Participant> LeaderLatch::participants() {
-  return or_throw("participants of", path_, [&](std::error_code& ec) { return participants(ec); });
-}
-std::optional<Participant> LeaderLatch::leader(std::error_code& ec) {
-  return election_leader(client_, path_, latch_node_name, ec);
-}
-std::optional<Participant> LeaderLatch::leader() {
-  return or_throw("leader of", path_, [&](std::error_code& ec) { return leader(ec); });
-}
-std::string LeaderLatch::leader_id() {
-  const auto l = leader();
-  return l ? l->id : std::string();
-}
-
-uint64_t LeaderLatch::on_change(LeadershipListener listener) {
-  listeners_.emplace(++last_listener_, std::move(listener));
-  return last_listener_;
-}
-void LeaderLatch::remove_listener(uint64_t id) { listeners_.erase(id); }
-
 // ---- LeaderSelector ----------------------------------------------------------------------
 
 bool LeaderSelector::Term::lost() const { return why_.has_value() || !is_connected(client_.state()); }
@@ -407,8 +414,7 @@ bool LeaderSelector::Term::wait_lost(Clock::time_point deadline) {
 }
 
 LeaderSelector::LeaderSelector(Client& client, std::string path, std::string id, Function lead)
-    : client_(client),
-      path_(std::move(path)),
+    : ElectionView(client, std::move(path), selector_node_name),
       id_(std::move(id)),
       lead_(std::move(lead)),
       candidate_(std::make_unique<detail::Candidate>(client, path_, selector_node_name, id_)) {
@@ -492,8 +498,6 @@ void LeaderSelector::lose(LeadershipChange why) {
   }
 }
 
-void LeaderSelector::notify(LeadershipChange change, int64_t token) { call_all(listeners_, change, token); }
-
 void LeaderSelector::interrupt_leadership() { lose(LeadershipChange::resigned); }
 
 void LeaderSelector::close(std::error_code& ec) {
@@ -514,29 +518,6 @@ void LeaderSelector::close() {
 
 bool LeaderSelector::is_leader() const { return leader_ && term_ && !term_->lost(); }
 int64_t LeaderSelector::token() const { return is_leader() ? term_->token() : 0; }
-
-std::vector<Participant> LeaderSelector::participants(std::error_code& ec) {
-  return election_participants(client_, path_, selector_node_name, ec);
-}
-std::vector<Participant> LeaderSelector::participants() {
-  return or_throw("participants of", path_, [&](std::error_code& ec) { return participants(ec); });
-}
-std::optional<Participant> LeaderSelector::leader(std::error_code& ec) {
-  return election_leader(client_, path_, selector_node_name, ec);
-}
-std::optional<Participant> LeaderSelector::leader() {
-  return or_throw("leader of", path_, [&](std::error_code& ec) { return leader(ec); });
-}
-std::string LeaderSelector::leader_id() {
-  const auto l = leader();
-  return l ? l->id : std::string();
-}
-
-uint64_t LeaderSelector::on_change(LeadershipListener listener) {
-  listeners_.emplace(++last_listener_, std::move(listener));
-  return last_listener_;
-}
-void LeaderSelector::remove_listener(uint64_t id) { listeners_.erase(id); }
 
 // ---- LeaderObserver ----------------------------------------------------------------------
 

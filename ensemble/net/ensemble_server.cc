@@ -8,6 +8,7 @@
 #include "ensemble/net/core_config.h"
 #include "ensemble/net/process_view.h"
 #include "ensemble/net/server_log.h"
+#include "ensemble/net/shutdown_signal.h"
 #include "ensemble/net/wall_clock.h"
 
 namespace corral::ensemble {
@@ -430,9 +431,7 @@ void EnsembleServer::schedule_tick() {
 }
 
 void EnsembleServer::run() {
-  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
-    if (ec) return;
-    log_line(std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+  on_shutdown_signal(signals_, [this] {
     stopping_ = true;
     tick_timer_.cancel();
     boost::system::error_code ignored;

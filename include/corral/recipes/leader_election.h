@@ -117,11 +117,44 @@ using LeadershipListener = std::function<void(LeadershipChange change, int64_t t
 namespace detail {
 struct Candidate;        // a place in the lock engine's queue (leader_election.cc)
 struct ElectionWatches;  // what a recipe's fiber shares with its watches
+
+// What both styles offer besides leading: the election read from the server
+// now, and the listeners of this participant's leadership.
+class ElectionView {
+ public:
+  // Read from the server now (see election_participants).
+  std::vector<Participant> participants(std::error_code& ec);
+  std::vector<Participant> participants();
+  std::optional<Participant> leader(std::error_code& ec);
+  std::optional<Participant> leader();
+  // The current leader's id ("" when there is none).
+  std::string leader_id();
+  const std::string& path() const { return path_; }
+
+  // Listeners of this participant's leadership; the id removes one again.
+  uint64_t on_change(LeadershipListener listener);
+  void remove_listener(uint64_t id);
+
+ protected:
+  ElectionView(Client& client, std::string path, std::string_view node_name);
+  ~ElectionView() = default;
+  ElectionView(const ElectionView&) = delete;
+  ElectionView& operator=(const ElectionView&) = delete;
+  void notify(LeadershipChange change, int64_t token);
+
+  Client& client_;
+  const std::string path_;
+
+ private:
+  std::string_view node_name_;
+  std::map<uint64_t, LeadershipListener> listeners_;
+  uint64_t last_listener_ = 0;
+};
 }  // namespace detail
 
 // A participant that, once started, stays in the election and leads whenever
 // its turn comes, until resign() (Curator's LeaderLatch).
-class LeaderLatch {
+class LeaderLatch : public detail::ElectionView {
  public:
   LeaderLatch(Client& client, std::string path, std::string id = {});
   // Resigns (errors ignored).
@@ -154,7 +187,6 @@ class LeaderLatch {
   // The fencing token while is_leader(), else 0.
   int64_t token() const;
   const std::string& id() const { return id_; }
-  const std::string& path() const { return path_; }
   // Our node's full path ("" when it has none right now).
   std::string our_node() const;
   // A transaction that applies only while the node we last led with exists
@@ -163,26 +195,11 @@ class LeaderLatch {
   // operation_not_permitted when this latch has not led since it started.
   Transaction guarded() const;
 
-  // Read from the server now (see election_participants).
-  std::vector<Participant> participants(std::error_code& ec);
-  std::vector<Participant> participants();
-  std::optional<Participant> leader(std::error_code& ec);
-  std::optional<Participant> leader();
-  // The current leader's id ("" when there is none).
-  std::string leader_id();
-
-  // Listeners of this participant's leadership; the id removes one again.
-  uint64_t on_change(LeadershipListener listener);
-  void remove_listener(uint64_t id);
-
  private:
   void run();
   void become_leader(int64_t token, const std::string& node);
   void lose(LeadershipChange why);
-  void notify(LeadershipChange change, int64_t token);
 
-  Client& client_;
-  std::string path_;
   std::string id_;
   std::unique_ptr<detail::Candidate> candidate_;
   boost::fibers::fiber fiber_;
@@ -193,8 +210,6 @@ class LeaderLatch {
   std::string leading_node_;
   uint64_t expiries_ = 0;  // session ends seen: campaign() stops waiting on one
   std::error_code withdraw_error_;
-  std::map<uint64_t, LeadershipListener> listeners_;
-  uint64_t last_listener_ = 0;
   uint64_t state_listener_ = 0;
   boost::fibers::mutex mutex_;
   boost::fibers::condition_variable changed_;
@@ -221,7 +236,7 @@ using LeaderElection = LeaderLatch;
 // interrupted from outside). An exception from the function ends the term
 // like a return. A queued selector stays queued across sessions: after an
 // expiry it rejoins with the next session.
-class LeaderSelector {
+class LeaderSelector : public detail::ElectionView {
  public:
   // One leadership: handed to the function while it runs.
   class Term {
@@ -278,23 +293,10 @@ class LeaderSelector {
   // Times the function has been called.
   uint64_t terms() const { return terms_; }
 
-  // Read from the server now (see election_participants).
-  std::vector<Participant> participants(std::error_code& ec);
-  std::vector<Participant> participants();
-  std::optional<Participant> leader(std::error_code& ec);
-  std::optional<Participant> leader();
-  std::string leader_id();
-
-  uint64_t on_change(LeadershipListener listener);
-  void remove_listener(uint64_t id);
-
  private:
   void run();
   void lose(LeadershipChange why);
-  void notify(LeadershipChange change, int64_t token);
 
-  Client& client_;
-  std::string path_;
   std::string id_;
   Function lead_;
   std::unique_ptr<detail::Candidate> candidate_;
@@ -307,8 +309,6 @@ class LeaderSelector {
   uint64_t terms_ = 0;
   std::shared_ptr<Term> term_;
   std::error_code withdraw_error_;
-  std::map<uint64_t, LeadershipListener> listeners_;
-  uint64_t last_listener_ = 0;
   uint64_t state_listener_ = 0;
 };
 
