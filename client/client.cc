@@ -114,16 +114,11 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   Impl(Runtime& runtime, ClientOptions options)
       : io_(runtime.io()),
         options_(std::move(options)),
-        protocol_(chroot_of(options_.connect_string), options_.session_id, options_.session_password) {
-    std::string error;
-    if (auto cs = parse_connect_string(options_.connect_string, error)) {
-      hosts_ = std::move(cs->hosts);
-      std::mt19937_64 rng(options_.seed ? options_.seed : std::random_device{}());
-      std::shuffle(hosts_.begin(), hosts_.end(), rng);
-      rng_.seed(rng());
-    } else {
-      config_error_ = std::move(error);
-    }
+        connect_(parse_or_report(options_.connect_string, config_error_)),
+        protocol_(connect_.chroot, options_.session_id, options_.session_password) {
+    std::mt19937_64 rng(options_.seed ? options_.seed : std::random_device{}());
+    std::shuffle(connect_.hosts.begin(), connect_.hosts.end(), rng);
+    rng_.seed(rng());
   }
 
   // ---- connection life ------------------------------------------------------------
@@ -285,10 +280,11 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   }
 
  private:
-  static std::string chroot_of(const std::string& connect_string) {
-    std::string ignored;
-    const auto cs = parse_connect_string(connect_string, ignored);
-    return cs ? cs->chroot : std::string();
+  // The parsed connect string; a malformed one is reported in `error`
+  // (connect() refuses it) and leaves no hosts.
+  static ConnectString parse_or_report(const std::string& text, std::string& error) {
+    auto cs = parse_connect_string(text, error);
+    return cs ? std::move(*cs) : ConnectString{};
   }
 
   bool connected() const { return is_connected(state_); }
@@ -353,9 +349,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     std::size_t attempt = 0;
     bool ever_connected = state_ == SessionState::connected || state_ == SessionState::reconnected;
     while (running_ && !terminal()) {
-      const HostPort& host = hosts_[next_host_++ % hosts_.size()];
+      const HostPort& host = connect_.hosts[next_host_++ % connect_.hosts.size()];
       const auto per_host = std::chrono::milliseconds(
-          std::max<int64_t>(1000, options_.session_timeout.count() / static_cast<int64_t>(hosts_.size())));
+          std::max<int64_t>(1000, options_.session_timeout.count() / static_cast<int64_t>(connect_.hosts.size())));
       if (attempt++ > 0) {
         // A short random pause between attempts, as ZooKeeper's client takes.
         std::uniform_int_distribution<int> jitter(0, 100);
@@ -589,9 +585,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
 
   asio::io_context& io_;
   ClientOptions options_;
-  SessionProtocol protocol_;
-  std::vector<HostPort> hosts_;
   std::string config_error_;
+  ConnectString connect_;  // its hosts shuffled once, then tried in turn
+  SessionProtocol protocol_;
   std::mt19937_64 rng_;
   std::size_t next_host_ = 0;
 
